@@ -28,7 +28,9 @@ def call_student(fn: Callable, *args, name: str | None = None, **kwargs):
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:
-        raise NotAttempted(f"{label} is not attempted yet (it raises NotImplementedError)") from None
+        raise NotAttempted(
+            f"{label} is not attempted yet (it raises NotImplementedError)"
+        ) from None
 
 
 def expect_attempted(value, name: str):
