@@ -1,0 +1,38 @@
+# rnnbook: two commands do all the set-up.
+#   make lab    create the environment if it is missing, then open the course in JupyterLab
+#   make test   create the environment if it is missing, then run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.rnnbook-installed
+# torch is pinned in pyproject.toml (2.13.0); pip picks a CPU wheel where one is offered locally.
+# PIP_ARGS passes extra options to that install (see README, "GPU users").
+PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
+
+.PHONY: lab test env exercises grade clean-outputs
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) $(PIP_ARGS) -e '.[test]'
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/notebooks/01_dynamical_systems.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+		tests notebooks solutions
+
+exercises: $(STAMP)
+	$(BIN)/python -m rnnbook.exercises
+
+grade: $(STAMP)
+	@test -n "$(NB)" || (echo "usage: make grade NB=path/to/student.ipynb" && exit 2)
+	$(BIN)/python -m rnnbook.grading "$(NB)"
+
+clean-outputs: $(STAMP)
+	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb solutions/*.ipynb

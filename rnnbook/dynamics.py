@@ -1,0 +1,161 @@
+"""Dynamical systems and Euler's method (notebook 01).
+
+A discrete dynamical system applies the same map f with the same parameters θ at every step,
+
+    s^(t) = f(s^(t-1); θ),
+
+and a continuous one is given by its rate of change, ds/dt = g(s, t). Euler's method turns the
+second into the first: with a step size h,
+
+    s^(t+1) = s^(t) + h g(s^(t), t).
+
+States are numpy arrays of any shape (a scalar is a 0-d array); times are floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from rnnbook._validate import check_positive
+
+RHS = Callable[[np.ndarray, float], np.ndarray]
+
+
+def _state(name: str, value) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: expected finite values, got {value!r}")
+    return arr
+
+
+def unfold(f: Callable[[np.ndarray], np.ndarray], s0, steps: int) -> np.ndarray:
+    """Apply s^(t) = f(s^(t-1)) ``steps`` times; return [s^(0), s^(1), …, s^(steps)].
+
+    Unfolding for τ = 3 gives s^(3) = f(f(f(s^(0)))): the same f, the same θ, at every step.
+    """
+    check_positive("steps", steps, integer=True, allow_zero=True)
+    states = [_state("s0", s0)]
+    for _ in range(steps):
+        states.append(np.asarray(f(states[-1]), dtype=float))
+    return np.stack(states)
+
+
+def drive(f: Callable[[np.ndarray, np.ndarray], np.ndarray], s0, xs: Sequence) -> np.ndarray:
+    """A system driven by an input signal: s^(t+1) = f(s^(t), x^(t+1)).
+
+    Returns the states [s^(0), …, s^(T)] for inputs xs = [x^(1), …, x^(T)]. With a hidden
+    state h in place of s and a learned f this is a recurrent network.
+    """
+    if len(xs) == 0:
+        raise ValueError("xs: expected a non-empty sequence of inputs, got length 0")
+    states = [_state("s0", s0)]
+    for x in xs:
+        states.append(np.asarray(f(states[-1], np.asarray(x, dtype=float)), dtype=float))
+    return np.stack(states)
+
+
+def euler_step(g: RHS, s, t: float, h: float) -> np.ndarray:
+    """One step of Euler's method: s + h g(s, t)."""
+    s = np.asarray(s, dtype=float)
+    return s + h * np.asarray(g(s, t), dtype=float)
+
+
+def euler(g: RHS, s0, t0: float, t1: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Integrate ds/dt = g(s, t) from t0 to t1 with Euler's method and step size h.
+
+    Returns ``(ts, states)`` with ``ts[n] = t0 + n h`` and ``states[n]`` ≈ s(ts[n]). The
+    number of steps is round((t1 - t0) / h); h must divide the interval (to 1e-9 relative).
+    """
+    check_positive("h", h)
+    if not (np.isfinite(t0) and np.isfinite(t1)) or t1 <= t0:
+        raise ValueError(f"t1: expected a finite time after t0 = {t0!r}, got {t1!r}")
+    n = int(round((t1 - t0) / h))
+    if n < 1 or abs(n * h - (t1 - t0)) > 1e-9 * max(1.0, abs(t1 - t0)):
+        raise ValueError(
+            f"h: expected a step that divides t1 - t0 = {t1 - t0:g} a whole number of times, "
+            f"got {h!r} ({(t1 - t0) / h:g} steps)"
+        )
+    ts = t0 + h * np.arange(n + 1)
+    states = [_state("s0", s0)]
+    for i in range(n):
+        states.append(euler_step(g, states[-1], ts[i], h))
+    return ts, np.stack(states)
+
+
+def rk4(g: RHS, s0, t0: float, t1: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """The classical fourth-order Runge-Kutta method: a high-accuracy reference (error ∝ h⁴)."""
+    ts, _ = euler(lambda s, t: np.zeros_like(s), s0, t0, t1, h)  # validates, builds the grid
+    states = [_state("s0", s0)]
+    for t in ts[:-1]:
+        s = states[-1]
+        k1 = np.asarray(g(s, t))
+        k2 = np.asarray(g(s + h / 2 * k1, t + h / 2))
+        k3 = np.asarray(g(s + h / 2 * k2, t + h / 2))
+        k4 = np.asarray(g(s + h * k3, t + h))
+        states.append(s + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
+    return ts, np.stack(states)
+
+
+def decay_rhs(lam: float = 1.0) -> RHS:
+    """ds/dt = -λ s, whose exact solution is s(t) = s(0) e^(-λ t)."""
+    check_positive("lam", lam)
+    return lambda s, t: -lam * s
+
+
+def euler_stability_limit(lam: float) -> float:
+    """The largest stable Euler step for ds/dt = -λ s: |1 - hλ| ≤ 1 holds for h ≤ 2/λ."""
+    check_positive("lam", lam)
+    return 2.0 / lam
+
+
+def oscillator_rhs(k: float = 1.0, m: float = 1.0, A: float = 0.0) -> RHS:
+    """The forced harmonic oscillator m s'' = -k s + A cos t as a first-order system.
+
+    The state is (s, v) with v = ds/dt:  ds/dt = v,  dv/dt = -(k/m) s + (A/m) cos t.
+    """
+    check_positive("k", k)
+    check_positive("m", m)
+    if not np.isfinite(A):
+        raise ValueError(f"A: expected a finite amplitude, got {A!r}")
+
+    def g(state, t):
+        s, v = state
+        return np.array([v, -(k / m) * s + (A / m) * np.cos(t)])
+
+    return g
+
+
+def oscillator_exact(t, k: float = 1.0, m: float = 1.0, A: float = 0.0, s0=1.0, v0=0.0):
+    """The exact (s(t), v(t)) of m s'' = -k s + A cos t with s(0) = s0, s'(0) = v0.
+
+    With ω₀ = √(k/m) ≠ 1 the forced response is A/(k - m) cos t; at resonance (k = m) it is
+    A/(2m) t sin t, which grows without bound.
+    """
+    check_positive("k", k)
+    check_positive("m", m)
+    t = np.asarray(t, dtype=float)
+    w0 = np.sqrt(k / m)
+    if np.isclose(k, m):
+        a = A / (2 * m)
+        s = s0 * np.cos(t) + v0 * np.sin(t) + a * t * np.sin(t)
+        v = -s0 * np.sin(t) + v0 * np.cos(t) + a * (np.sin(t) + t * np.cos(t))
+        return np.stack([s, v], axis=-1)
+    p = A / (k - m)
+    c1, c2 = s0 - p, v0 / w0
+    s = c1 * np.cos(w0 * t) + c2 * np.sin(w0 * t) + p * np.cos(t)
+    v = -c1 * w0 * np.sin(w0 * t) + c2 * w0 * np.cos(w0 * t) - p * np.sin(t)
+    return np.stack([s, v], axis=-1)
+
+
+def convergence_order(hs, errors) -> float:
+    """The slope of log(error) against log(h): about 1 for Euler, 4 for RK4."""
+    hs, errors = np.asarray(hs, dtype=float), np.asarray(errors, dtype=float)
+    if hs.shape != errors.shape or hs.size < 2:
+        raise ValueError(
+            f"errors: expected as many values as hs ({hs.size}, at least 2), got {errors.size}"
+        )
+    if np.any(hs <= 0) or np.any(errors <= 0):
+        raise ValueError("hs, errors: expected positive values (their logarithms are fitted)")
+    return float(np.polyfit(np.log(hs), np.log(errors), 1)[0])

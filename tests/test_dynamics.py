@@ -1,0 +1,85 @@
+"""Dynamical systems and Euler's method (rnnbook.dynamics)."""
+
+import numpy as np
+import pytest
+
+from rnnbook import dynamics
+
+
+def test_euler_decay_against_exponential():
+    ts, s = dynamics.euler(dynamics.decay_rhs(1.0), 1.0, 0.0, 1.0, 1e-4)
+    assert ts[-1] == pytest.approx(1.0)
+    assert s[-1] == pytest.approx(np.exp(-1.0), abs=1e-4)
+
+
+def test_error_halves_when_h_halves():
+    errs = []
+    for h in (0.1, 0.05, 0.025):
+        ts, s = dynamics.euler(dynamics.decay_rhs(1.0), 1.0, 0.0, 2.0, h)
+        errs.append(np.max(np.abs(s - np.exp(-ts))))
+    assert errs[0] / errs[1] == pytest.approx(2, rel=0.1)
+    assert errs[1] / errs[2] == pytest.approx(2, rel=0.1)
+    assert dynamics.convergence_order([0.1, 0.05, 0.025], errs) == pytest.approx(1, abs=0.1)
+
+
+def test_rk4_is_fourth_order_and_matches_oscillator_exact():
+    for k, m, A in ((2.0, 1.0, 0.5), (1.0, 1.0, 0.7), (0.5, 2.0, 0.0)):
+        ts, s = dynamics.rk4(dynamics.oscillator_rhs(k, m, A), [1.0, -0.3], 0.0, 12.0, 0.01)
+        exact = dynamics.oscillator_exact(ts, k, m, A, 1.0, -0.3)
+        assert np.max(np.abs(s - exact)) < 1e-6
+    hs = [0.2, 0.1, 0.05]
+    errs = [
+        np.abs(dynamics.rk4(dynamics.decay_rhs(1.0), 1.0, 0.0, 2.0, h)[1][-1] - np.exp(-2))
+        for h in hs
+    ]
+    assert dynamics.convergence_order(hs, errs) == pytest.approx(4, abs=0.2)
+
+
+def test_euler_stability_limit():
+    lam = 4.0
+    limit = dynamics.euler_stability_limit(lam)
+    assert limit == 0.5
+    _, below = dynamics.euler(dynamics.decay_rhs(lam), 1.0, 0.0, 20.0, 0.4)
+    _, above = dynamics.euler(dynamics.decay_rhs(lam), 1.0, 0.0, 20.0, 0.625)
+    assert abs(below[-1]) < 1e-3 and abs(above[-1]) > 1e3
+
+
+def test_oscillator_rhs_matches_the_first_order_system():
+    g = dynamics.oscillator_rhs(k=3.0, m=2.0, A=1.0)
+    assert np.allclose(g(np.array([0.5, -1.0]), 0.0), [-1.0, -0.75 + 0.5])
+
+
+def test_unfold_and_drive():
+    states = dynamics.unfold(lambda s: 2 * s + 1, 0.0, 3)
+    assert states.tolist() == [0.0, 1.0, 3.0, 7.0]
+    driven = dynamics.drive(lambda s, x: 0.5 * s + x, 1.0, [1.0, 2.0])
+    assert driven.tolist() == [1.0, 1.5, 2.75]
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (
+            lambda: dynamics.euler(dynamics.decay_rhs(), 1.0, 0.0, 1.0, -0.1),
+            "h: expected a finite number > 0",
+        ),
+        (
+            lambda: dynamics.euler(dynamics.decay_rhs(), 1.0, 0.0, 1.0, 0.3),
+            "h: expected a step that divides",
+        ),
+        (
+            lambda: dynamics.euler(dynamics.decay_rhs(), 1.0, 1.0, 0.0, 0.1),
+            "t1: expected a finite time after t0",
+        ),
+        (
+            lambda: dynamics.euler(dynamics.decay_rhs(), np.nan, 0.0, 1.0, 0.1),
+            "s0: expected finite values",
+        ),
+        (lambda: dynamics.oscillator_rhs(k=0.0), "k: expected a finite number > 0"),
+        (lambda: dynamics.drive(lambda s, x: s, 0.0, []), "xs: expected a non-empty sequence"),
+        (lambda: dynamics.convergence_order([0.1], [0.2, 0.1]), "errors: expected as many values"),
+    ],
+)
+def test_bad_inputs_say_what_is_wrong(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
