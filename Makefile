@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 	$(PIP_INSTALL) $(PIP_ARGS) -e '.[test]'
 	touch $(STAMP)
 
+# JupyterLab refuses to run as root unless told; containers often run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) \
 		--LabApp.default_url=/lab/tree/notebooks/01_dynamical_systems.ipynb
 
 test: $(STAMP)
