@@ -2,11 +2,28 @@
 
 Modules (one topic each):
 
-- ``dynamics``: dynamical systems and Euler's method (notebook 01)
+Recurrent core (numpy, hand-written backward; never imports torch):
+- ``cells``: Elman, Jordan, LSTM and GRU cells, output layer, softmax cross-entropy, embedding
+- ``bptt``: sequence loss and BPTT (Goodfellow eqs. 10.22-10.28), truncation, gradient clipping
+- ``gradcheck``: central finite differences in float64
+
+PyTorch and graphs:
+- ``torch_cells``: the same cells as ``nn.Module``s, layers, stacks, weight copying to ``nn.RNN``/``nn.LSTM``/``nn.GRU``
+- ``graph`` / ``drawing``: computational graphs, unrolled and folded, and their drawings
+
+Language models:
 - ``data``: the course's corpora, downloaded once, verified and cached
-- ``grading`` / ``exercises``: the exercise pipeline (nbgrader format)
+- ``text``: tokens, vocabularies, one-hot, batching, the d2l Time Machine split
+- ``lm`` / ``training`` / ``sampling`` / ``checkpoint`` / ``devices`` / ``ngram`` / ``liveplot``
+
+Topics of single notebooks: ``dynamics`` (01), ``tagging`` (03), ``tasks`` and ``cliff`` (05),
+``info`` and ``np_lm`` (06), ``inspect_units`` (07), ``ddp`` and ``throughput`` (08),
+``hopfield`` and ``neuro`` (09).
+
+Course machinery:
+- ``exercises`` / ``grading``: the exercise pipeline (nbgrader format) and the grader
 - ``checks``: exercise checkers that say precisely what is wrong
-- ``plotting`` / ``drawing``: figures and widgets (the only modules that import matplotlib)
+- ``plotting``: general figures and widgets
 """
 
 from __future__ import annotations

@@ -12,12 +12,16 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def _tuple(items: Sequence[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
 def _fmt_shape(names: Sequence[str | None], shape: Sequence[int | None]) -> str:
     labels = [n if n is not None else str(s) for n, s in zip(names, shape)]
     known = [str(s) if s is not None else "?" for s in shape]
     if names and any(n is not None for n in names):
-        return f"({', '.join(labels)}) = ({', '.join(known)})"
-    return f"({', '.join(known)})"
+        return f"{_tuple(labels)} = {_tuple(known)}"
+    return _tuple(known)
 
 
 def check_array(
@@ -41,7 +45,8 @@ def check_array(
     if value.dtype.kind not in dtype_kind:
         kinds = {"f": "floating", "i": "integer", "u": "unsigned integer", "b": "boolean"}
         want = " or ".join(kinds.get(k, k) for k in dtype_kind)
-        raise TypeError(f"{name}: expected a {want} array, got dtype {value.dtype}")
+        article = "an" if want[0] in "aeiou" else "a"
+        raise TypeError(f"{name}: expected {article} {want} array, got dtype {value.dtype}")
     want_ndim = len(shape) if shape is not None else ndim
     if want_ndim is not None and value.ndim != want_ndim:
         expected = _fmt_shape(dims or [None] * want_ndim, shape) if shape else f"{want_ndim}-D"

@@ -143,7 +143,7 @@ def test_targets_with_mismatched_batch():
 def test_float_targets():
     cell, params, out, xs, ys, state = setup()
     with raises(
-        TypeError, "ys:", "expected a integer or unsigned integer array", "got dtype float64"
+        TypeError, "ys:", "expected an integer or unsigned integer array", "got dtype float64"
     ):
         sequence_loss_and_grads(cell, params, out, xs, ys.astype(float), state)
 
@@ -212,7 +212,7 @@ def test_jacobians_need_a_single_sequence():
 
 
 def test_softmax_cross_entropy_with_mismatched_targets():
-    with raises(ValueError, "y:", "(B) = (2)", "got (3,)"):
+    with raises(ValueError, "y:", "(B,) = (2,)", "got (3,)"):
         softmax_cross_entropy(np.zeros((N_Y, 2)), np.zeros(3, dtype=int))
 
 
