@@ -1,0 +1,631 @@
+"""Recurrent cells in PyTorch, written out gate by gate, and weight copying to ``nn.RNN/LSTM/GRU``.
+
+The numpy half of rnnbook puts examples in columns; this module follows PyTorch instead, so that
+its modules can be compared with ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` tensor for tensor.
+
+Shapes (rows are examples)::
+
+    T  sequence length      B  batch size       n_x  input features     n_h  hidden units
+    L  number of layers     D  directions (1, or 2 when bidirectional)
+
+    x_t (B, n_x)    h_t (B, n_h)    c_t (B, n_h)
+    a sequence x is (T, B, n_x), or (B, T, n_x) with batch_first=True
+    final states h_n, c_n are (L * D, B, n_h) whatever batch_first says, as in PyTorch
+
+Parameters keep the course's names (Goodfellow ch. 10) and PyTorch's layout, so that they copy
+without transposing. With k = 1 (Elman), 4 (LSTM) or 3 (GRU) blocks stacked along the rows::
+
+    U  (k*n_h, n_x)  <->  weight_ih       the input-to-hidden weights
+    W  (k*n_h, n_h)  <->  weight_hh       the hidden-to-hidden weights
+    b  (k*n_h,)      <->  bias_ih + bias_hh   (Elman, LSTM: only the sum ever enters)
+    b_x, b_h (3*n_h,) <-> bias_ih, bias_hh    (GRU: kept apart, because the n gate multiplies
+                                               W_n h + b_hn by the reset gate r)
+
+These are the names of ``rnnbook.cells`` (the numpy cells), where biases are (n, 1) columns.
+
+Gate blocks are stacked in PyTorch's order: LSTM ``i, f, g, o``; GRU ``r, z, n``.
+
+Every cell has one signature, ``cell(x_t, state) -> state``: the state is the tensor ``h_t`` for
+Elman and GRU cells and the pair ``(h_t, c_t)`` for the LSTM. A cell splits its work in two so
+that a layer can do the input half for all time steps in one matrix product:
+``cell.input_projection(x)`` computes ``x U^T + b`` (``+ b_x`` for the GRU) for any leading shape, and
+``cell.recurrence(xu_t, state)`` does the rest of one step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "ElmanCell",
+    "LSTMCell",
+    "GRUCell",
+    "RecurrentLayer",
+    "BidirectionalLayer",
+    "StackedRNN",
+    "lstm_scan",
+    "scripted_lstm_scan",
+    "copy_to_torch",
+    "copy_from_torch",
+]
+
+_NONLINEARITIES = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}
+
+
+# ----------------------------------------------------------------------------------------------
+# input checks (the torch counterpart of rnnbook._validate.check_array)
+
+
+def _fmt(dims, shape) -> str:
+    known = ", ".join("?" if s is None else str(s) for s in shape)
+    return f"({', '.join(dims)}) = ({known})"
+
+
+def _check_tensor(name: str, value, shape, dims) -> Tensor:
+    """Check that ``value`` is a finite, non-empty float tensor of ``shape`` (None = free)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {value.dtype}")
+    if value.dim() != len(shape):
+        raise ValueError(
+            f"{name}: expected a {len(shape)}-D tensor of shape {_fmt(dims, shape)}, "
+            f"got shape {tuple(value.shape)}"
+        )
+    if any(s is not None and s != v for s, v in zip(shape, value.shape)):
+        raise ValueError(f"{name}: expected shape {_fmt(dims, shape)}, got {tuple(value.shape)}")
+    if value.numel() == 0:
+        raise ValueError(
+            f"{name}: expected a non-empty tensor of shape {_fmt(dims, shape)}, "
+            f"got shape {tuple(value.shape)}"
+        )
+    if not bool(torch.isfinite(value).all()):
+        bad = tuple(torch.nonzero(~torch.isfinite(value))[0].tolist())
+        raise ValueError(f"{name}: expected finite values, got {value[bad].item()} at index {bad}")
+    return value
+
+
+def _check_state(name: str, state, is_pair: bool, shape, dims):
+    """Check an LSTM state (a pair of tensors) or an Elman/GRU state (one tensor)."""
+    if is_pair:
+        if not (isinstance(state, tuple | list) and len(state) == 2):
+            got = type(state).__name__
+            if isinstance(state, Tensor):
+                got = f"a single Tensor of shape {tuple(state.shape)}"
+            raise TypeError(f"{name}: expected a pair (h, c) of tensors for an LSTM, got {got}")
+        return (
+            _check_tensor(f"{name}[0] (h)", state[0], shape, dims),
+            _check_tensor(f"{name}[1] (c)", state[1], shape, dims),
+        )
+    if not isinstance(state, Tensor):
+        raise TypeError(
+            f"{name}: expected a tensor h of shape {_fmt(dims, shape)}, got {type(state).__name__}"
+        )
+    return _check_tensor(name, state, shape, dims)
+
+
+def _check_size(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------
+# cells: one time step, (x_t, state) -> state
+
+
+class _Cell(nn.Module):
+    """What the three cells share: parameters U, W, b in PyTorch's layout, and the checks."""
+
+    bias_names: tuple[str, ...] = ("b",)
+
+    n_blocks = 1  # how many n_h-row blocks U, W and b stack (gates)
+    has_pair_state = False  # True for the LSTM's (h, c)
+
+    def __init__(self, n_x: int, n_h: int):
+        super().__init__()
+        self.n_x = _check_size("n_x", n_x)
+        self.n_h = _check_size("n_h", n_h)
+        k = self.n_blocks
+        self.U = nn.Parameter(torch.empty(k * n_h, n_x))
+        self.W = nn.Parameter(torch.empty(k * n_h, n_h))
+        for name in self.bias_names:
+            setattr(self, name, nn.Parameter(torch.empty(k * n_h)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's initialisation: every parameter uniform in [-1/sqrt(n_h), 1/sqrt(n_h)]."""
+        bound = 1.0 / math.sqrt(self.n_h)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def initial_state(self, B: int, like: Tensor):
+        h0 = torch.zeros(B, self.n_h, dtype=like.dtype, device=like.device)
+        return (h0, h0.clone()) if self.has_pair_state else h0
+
+    def input_projection(self, x: Tensor) -> Tensor:
+        """``x U^T + b`` for x of shape (..., n_x); returns (..., k*n_h)."""
+        return x @ self.U.T + self.b
+
+    @staticmethod
+    def output(state) -> Tensor:
+        """The cell's output h_t, whatever its state holds."""
+        return state[0] if isinstance(state, tuple) else state
+
+    def forward(self, x_t: Tensor, state=None):
+        """One step. x_t (B, n_x); state h_prev (B, n_h), or (h_prev, c_prev) for the LSTM.
+
+        ``state=None`` starts from zeros. Returns the new state in the same form.
+        """
+        x_t = _check_tensor("x_t", x_t, (None, self.n_x), ("B", "n_x"))
+        B = x_t.shape[0]
+        if state is None:
+            state = self.initial_state(B, x_t)
+        else:
+            state = _check_state("state", state, self.has_pair_state, (B, self.n_h), ("B", "n_h"))
+        return self.recurrence(self.input_projection(x_t), state)
+
+    def extra_repr(self) -> str:
+        return f"n_x={self.n_x}, n_h={self.n_h}"
+
+
+class ElmanCell(_Cell):
+    """Elman cell: h_t = phi(U x_t + W h_prev + b), phi = tanh, sigmoid or relu.
+
+    Shapes (rows are examples): x_t (B, n_x), h_prev and h_t (B, n_h).
+    """
+
+    def __init__(self, n_x: int, n_h: int, nonlinearity: str = "tanh"):
+        if nonlinearity not in _NONLINEARITIES:
+            raise ValueError(
+                f"nonlinearity: expected one of {list(_NONLINEARITIES)}, got {nonlinearity!r}"
+            )
+        self.nonlinearity = nonlinearity
+        super().__init__(n_x, n_h)
+        self.phi = _NONLINEARITIES[nonlinearity]
+
+    def recurrence(self, xu_t: Tensor, h_prev: Tensor) -> Tensor:
+        """One step given xu_t = x_t U^T + b (B, n_h)."""
+        return self.phi(xu_t + h_prev @ self.W.T)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, nonlinearity={self.nonlinearity!r}"
+
+
+class LSTMCell(_Cell):
+    """LSTM cell, gates stacked i, f, g, o as in PyTorch. State is the pair (h_t, c_t).
+
+    i_t = sigmoid(U_i x_t + W_i h_prev + b_i)      input gate
+    f_t = sigmoid(U_f x_t + W_f h_prev + b_f)      forget gate
+    g_t = tanh(U_g x_t + W_g h_prev + b_g)         candidate cell state
+    o_t = sigmoid(U_o x_t + W_o h_prev + b_o)      output gate
+    c_t = f_t * c_prev + i_t * g_t
+    h_t = o_t * tanh(c_t)
+
+    Shapes (rows are examples): x_t (B, n_x); h_prev, c_prev, h_t, c_t (B, n_h).
+    """
+
+    n_blocks = 4
+    has_pair_state = True
+
+    def recurrence(self, xu_t: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        """One step given xu_t = x_t U^T + b (B, 4 n_h)."""
+        h_prev, c_prev = state
+        a_i, a_f, a_g, a_o = (xu_t + h_prev @ self.W.T).chunk(4, dim=1)
+        i_t = torch.sigmoid(a_i)
+        f_t = torch.sigmoid(a_f)
+        g_t = torch.tanh(a_g)
+        o_t = torch.sigmoid(a_o)
+        c_t = f_t * c_prev + i_t * g_t
+        h_t = o_t * torch.tanh(c_t)
+        return h_t, c_t
+
+
+class GRUCell(_Cell):
+    """GRU cell in PyTorch's form, gates stacked r, z, n, with two biases b_x and b_h.
+
+    r_t = sigmoid(U_r x_t + b_xr + W_r h_prev + b_hr)         reset gate
+    z_t = sigmoid(U_z x_t + b_xz + W_z h_prev + b_hz)         update gate
+    n_t = tanh(U_n x_t + b_xn + r_t * (W_n h_prev + b_hn))    candidate state
+    h_t = (1 - z_t) * n_t + z_t * h_prev
+
+    Shapes (rows are examples): x_t (B, n_x), h_prev and h_t (B, n_h).
+    """
+
+    n_blocks = 3
+    bias_names = ("b_x", "b_h")
+
+    def input_projection(self, x: Tensor) -> Tensor:
+        """``x U^T + b_x`` for x of shape (..., n_x); returns (..., 3 n_h)."""
+        return x @ self.U.T + self.b_x
+
+    def recurrence(self, xu_t: Tensor, h_prev: Tensor) -> Tensor:
+        """One step given xu_t = x_t U^T + b_x (B, 3 n_h)."""
+        xu_r, xu_z, xu_n = xu_t.chunk(3, dim=1)
+        wh_r, wh_z, wh_n = (h_prev @ self.W.T + self.b_h).chunk(3, dim=1)
+        r_t = torch.sigmoid(xu_r + wh_r)
+        z_t = torch.sigmoid(xu_z + wh_z)
+        n_t = torch.tanh(xu_n + r_t * wh_n)
+        return (1 - z_t) * n_t + z_t * h_prev
+
+
+# ----------------------------------------------------------------------------------------------
+# the LSTM recurrence as one function, for torch.jit.script
+
+
+def lstm_scan(xu: Tensor, h: Tensor, c: Tensor, W_T: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Run the LSTM recurrence over precomputed input projections.
+
+    xu (T, B, 4 n_h) = x U^T + b for all steps; h, c (B, n_h) initial state; W_T (n_h, 4 n_h) is
+    W transposed. Returns (hs (T, B, n_h), h_T, c_T). Same equations as ``LSTMCell``, written as a
+    free function of tensors so that ``torch.jit.script`` can compile the loop.
+    """
+    hs: list[Tensor] = []
+    for t in range(xu.shape[0]):
+        a_i, a_f, a_g, a_o = torch.addmm(xu[t], h, W_T).chunk(4, 1)
+        c = torch.sigmoid(a_f) * c + torch.sigmoid(a_i) * torch.tanh(a_g)
+        h = torch.sigmoid(a_o) * torch.tanh(c)
+        hs.append(h)
+    return torch.stack(hs), h, c
+
+
+_scripted: dict[str, object] = {}
+
+
+def scripted_lstm_scan():
+    """``lstm_scan`` compiled by ``torch.jit.script`` (compiled once, on first use).
+
+    It specialises over its first two or three calls, then removes the Python interpreter from
+    the loop (not autograd's per-operation cost): about 25% faster than the Python loop at
+    n_h = 64 on one thread, no gain at n_h = 256 (benchmarks/RESULTS.md). ``torch.compile`` of
+    the step is measured by ``benchmarks/bench_cells.py --compile``.
+    """
+    if "lstm" not in _scripted:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.jit's deprecation notices
+            _scripted["lstm"] = torch.jit.script(lstm_scan)
+    return _scripted["lstm"]
+
+
+# ----------------------------------------------------------------------------------------------
+# layers: loop a cell over time
+
+
+class RecurrentLayer(nn.Module):
+    """Unroll one cell over a sequence.
+
+    The input half of every step, ``x_t U^T + b``, does not depend on the state, so it is computed
+    for all T steps in one matrix product before the loop; the loop then does only the recurrent
+    half. With ``reverse=True`` the layer reads the sequence from its last step to its first, and
+    its outputs are stored at the time index they belong to (as in PyTorch's bidirectional RNNs).
+
+    ``fast=True`` (LSTM cells only) runs the loop through ``torch.jit.script``; the equations are
+    the same, ``lstm_scan``.
+
+    forward(x, state=None) -> (outputs, final_state)
+        x        (T, B, n_x), or (B, T, n_x) with batch_first=True
+        state    h0 (B, n_h), or (h0, c0) for an LSTM; None starts from zeros
+        outputs  (T, B, n_h), or (B, T, n_h) with batch_first=True
+        final_state has the form of ``state``
+    """
+
+    def __init__(
+        self, cell: _Cell, batch_first: bool = False, reverse: bool = False, fast: bool = False
+    ):
+        super().__init__()
+        if not isinstance(cell, _Cell):
+            raise TypeError(
+                "cell: expected an ElmanCell, LSTMCell or GRUCell, got " + type(cell).__name__
+            )
+        if fast and not isinstance(cell, LSTMCell):
+            raise ValueError(f"fast: the scripted path exists for LSTMCell only, got {cell!r}")
+        self.cell = cell
+        self.batch_first = bool(batch_first)
+        self.reverse = bool(reverse)
+        self.fast = bool(fast)
+
+    def check_input(self, x: Tensor, state):
+        """Check x and state; return them with x in (T, B, n_x) and the state filled in."""
+        dims = ("B", "T", "n_x") if self.batch_first else ("T", "B", "n_x")
+        x = _check_tensor("x", x, (None, None, self.cell.n_x), dims)
+        if self.batch_first:
+            x = x.transpose(0, 1)
+        B = x.shape[1]
+        if state is None:
+            return x, self.cell.initial_state(B, x)
+        state = _check_state(
+            "state", state, self.cell.has_pair_state, (B, self.cell.n_h), ("B", "n_h")
+        )
+        return x, state
+
+    def forward(self, x: Tensor, state=None):
+        x, state = self.check_input(x, state)
+        outputs, state = self.unroll(x, state)
+        return (outputs.transpose(0, 1) if self.batch_first else outputs), state
+
+    def unroll(self, x: Tensor, state):
+        """The loop itself, without checks: x (T, B, n_x) -> (outputs (T, B, n_h), state)."""
+        xu = self.cell.input_projection(x)  # (T, B, k n_h): all steps in one product
+        if self.reverse:
+            xu = xu.flip(0)
+        if self.fast:
+            hs, h, c = scripted_lstm_scan()(xu, state[0], state[1], self.cell.W.T)
+            state = (h, c)
+        else:
+            outs = []
+            for t in range(xu.shape[0]):
+                state = self.cell.recurrence(xu[t], state)
+                outs.append(self.cell.output(state))
+            hs = torch.stack(outs)
+        return (hs.flip(0) if self.reverse else hs), state
+
+
+class BidirectionalLayer(nn.Module):
+    """Two layers over the same sequence, one forward in time and one backward; outputs concatenated.
+
+    forward(x, state=None) -> (outputs, (state_forward, state_backward))
+        x        (T, B, n_x), or (B, T, n_x) with batch_first=True
+        state    None, or a pair (state_forward, state_backward), each as for RecurrentLayer
+        outputs  (T, B, 2 n_h), or (B, T, 2 n_h): [forward h_t | backward h_t] at every t
+    """
+
+    def __init__(self, cell_fwd: _Cell, cell_bwd: _Cell, batch_first: bool = False):
+        super().__init__()
+        self.fwd = RecurrentLayer(cell_fwd, batch_first=batch_first)
+        self.bwd = RecurrentLayer(cell_bwd, batch_first=batch_first, reverse=True)
+        self.batch_first = bool(batch_first)
+
+    def forward(self, x: Tensor, state=None):
+        s_fwd, s_bwd = (None, None) if state is None else state
+        out_fwd, s_fwd = self.fwd(x, s_fwd)
+        out_bwd, s_bwd = self.bwd(x, s_bwd)
+        return torch.cat([out_fwd, out_bwd], dim=-1), (s_fwd, s_bwd)
+
+
+_CELLS = {"rnn": ElmanCell, "lstm": LSTMCell, "gru": GRUCell}
+
+
+class StackedRNN(nn.Module):
+    """A stack of recurrent layers with the interface of ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``.
+
+    Layer l > 0 reads the outputs of layer l - 1, through dropout (active in training mode only,
+    never after the last layer). With ``bidirectional=True`` every layer is a
+    ``BidirectionalLayer`` and the next layer reads 2 n_h features.
+
+    StackedRNN(mode, n_x, n_h, num_layers=1, nonlinearity="tanh", dropout=0.0,
+               bidirectional=False, batch_first=False, fast=False)
+        mode is "rnn" (Elman), "lstm" or "gru"; nonlinearity applies to "rnn" only.
+
+    forward(x, state=None) -> (outputs, final_state)
+        x        (T, B, n_x), or (B, T, n_x) with batch_first=True
+        state    h0 (L*D, B, n_h), or (h0, c0) for an LSTM; None starts from zeros.
+                 Row l*D + d is layer l, direction d (0 forward, 1 backward), as in PyTorch.
+        outputs  (T, B, D*n_h), or (B, T, D*n_h): the last layer's h_t
+        final_state  h_n (L*D, B, n_h), or (h_n, c_n)
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        n_x: int,
+        n_h: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        batch_first: bool = False,
+        fast: bool = False,
+    ):
+        super().__init__()
+        if mode not in _CELLS:
+            raise ValueError(f"mode: expected one of {list(_CELLS)}, got {mode!r}")
+        _check_size("n_x", n_x)
+        _check_size("n_h", n_h)
+        _check_size("num_layers", num_layers)
+        if (
+            isinstance(dropout, bool)
+            or not isinstance(dropout, int | float)
+            or not 0 <= dropout < 1
+        ):
+            raise ValueError(f"dropout: expected a number in [0, 1), got {dropout!r}")
+        if fast and (mode != "lstm" or bidirectional):
+            raise ValueError(
+                "fast: the scripted path exists for unidirectional LSTMs only, "
+                f"got mode={mode!r}, bidirectional={bidirectional}"
+            )
+        self.mode, self.n_x, self.n_h, self.num_layers = mode, n_x, n_h, num_layers
+        self.nonlinearity = nonlinearity
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if bidirectional else 1
+        self.batch_first = bool(batch_first)
+        self.dropout = nn.Dropout(dropout)
+
+        def make_cell(n_in):
+            if mode == "rnn":
+                return ElmanCell(n_in, n_h, nonlinearity)
+            return _CELLS[mode](n_in, n_h)
+
+        layers = []
+        for l in range(num_layers):
+            n_in = n_x if l == 0 else n_h * self.num_directions
+            if self.bidirectional:
+                layers.append(BidirectionalLayer(make_cell(n_in), make_cell(n_in)))
+            else:
+                layers.append(RecurrentLayer(make_cell(n_in), fast=fast))
+        self.layers = nn.ModuleList(layers)
+
+    def cells(self) -> list[_Cell]:
+        """All cells in PyTorch's order: layer by layer, forward direction before backward."""
+        out = []
+        for layer in self.layers:
+            out += [layer.fwd.cell, layer.bwd.cell] if self.bidirectional else [layer.cell]
+        return out
+
+    def forward(self, x: Tensor, state=None):
+        dims = ("B", "T", "n_x") if self.batch_first else ("T", "B", "n_x")
+        x = _check_tensor("x", x, (None, None, self.n_x), dims)
+        if self.batch_first:
+            x = x.transpose(0, 1)
+        B, LD = x.shape[1], self.num_layers * self.num_directions
+        pair = self.mode == "lstm"
+        if state is None:
+            h0 = x.new_zeros(LD, B, self.n_h)
+            state = (h0, h0.clone()) if pair else h0
+        state = _check_state("state", state, pair, (LD, B, self.n_h), ("L*D", "B", "n_h"))
+
+        def row(k):  # the initial state of cell number k
+            return (state[0][k], state[1][k]) if pair else state[k]
+
+        finals = []
+        for l, layer in enumerate(self.layers):
+            if l > 0:
+                x = self.dropout(x)
+            if self.bidirectional:
+                out_f, s_f = layer.fwd.unroll(x, row(2 * l))
+                out_b, s_b = layer.bwd.unroll(x, row(2 * l + 1))
+                x = torch.cat([out_f, out_b], dim=-1)
+                finals += [s_f, s_b]
+            else:
+                x, s = layer.unroll(x, row(l))
+                finals.append(s)
+        if pair:
+            final = (torch.stack([s[0] for s in finals]), torch.stack([s[1] for s in finals]))
+        else:
+            final = torch.stack(finals)
+        return (x.transpose(0, 1) if self.batch_first else x), final
+
+    def extra_repr(self) -> str:
+        return (
+            f"mode={self.mode!r}, n_x={self.n_x}, n_h={self.n_h}, num_layers={self.num_layers}, "
+            f"bidirectional={self.bidirectional}, batch_first={self.batch_first}"
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# copying weights to and from PyTorch's modules
+
+_TORCH_MODES = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}
+_TORCH_CELLS = {nn.RNNCell: ElmanCell, nn.LSTMCell: LSTMCell, nn.GRUCell: GRUCell}
+
+
+def _pairs(ours, theirs):
+    """Match our cells with the name suffixes of the torch module's parameters."""
+    if isinstance(ours, _Cell):
+        want = _TORCH_CELLS.get(type(theirs))
+        if want is None or type(ours) is not want:
+            raise TypeError(
+                f"torch_module: expected nn.{_torch_cell_name(ours)} to match {type(ours).__name__},"
+                f" got {type(theirs).__name__}"
+            )
+        if ours.n_x != theirs.input_size or ours.n_h != theirs.hidden_size:
+            raise ValueError(
+                f"torch_module: expected input_size={ours.n_x}, hidden_size={ours.n_h}, got "
+                f"input_size={theirs.input_size}, hidden_size={theirs.hidden_size}"
+            )
+        if not theirs.bias:
+            raise ValueError("torch_module: expected bias=True, got bias=False")
+        _check_nonlinearity(ours, theirs)
+        return [(ours, "")]
+    if not isinstance(ours, StackedRNN):
+        raise TypeError(
+            f"ours: expected a StackedRNN or a cell (ElmanCell, LSTMCell, GRUCell), "
+            f"got {type(ours).__name__}"
+        )
+    mode = _TORCH_MODES.get(type(theirs))
+    if mode != ours.mode:
+        want = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[ours.mode]
+        raise TypeError(
+            f"torch_module: expected {want} to match StackedRNN(mode={ours.mode!r}), "
+            f"got {type(theirs).__name__}"
+        )
+    ours_cfg = (ours.n_x, ours.n_h, ours.num_layers, ours.bidirectional)
+    theirs_cfg = (theirs.input_size, theirs.hidden_size, theirs.num_layers, theirs.bidirectional)
+    if ours_cfg != theirs_cfg:
+        raise ValueError(
+            "torch_module: expected (input_size, hidden_size, num_layers, bidirectional) = "
+            f"{ours_cfg}, got {theirs_cfg}"
+        )
+    if not theirs.bias:
+        raise ValueError("torch_module: expected bias=True, got bias=False")
+    if getattr(theirs, "proj_size", 0):
+        raise ValueError(f"torch_module: expected proj_size=0, got proj_size={theirs.proj_size}")
+    cells = ours.cells()
+    _check_nonlinearity(cells[0], theirs)
+    D = ours.num_directions
+    return [(cell, f"_l{k // D}" + ("_reverse" if k % D else "")) for k, cell in enumerate(cells)]
+
+
+def _torch_cell_name(cell) -> str:
+    return {ElmanCell: "RNNCell", LSTMCell: "LSTMCell", GRUCell: "GRUCell"}[type(cell)]
+
+
+def _check_nonlinearity(cell, theirs) -> None:
+    if isinstance(cell, ElmanCell) and cell.nonlinearity != theirs.nonlinearity:
+        raise ValueError(
+            f"torch_module: expected nonlinearity={cell.nonlinearity!r}, "
+            f"got {theirs.nonlinearity!r} (nn.RNN offers 'tanh' and 'relu' only)"
+        )
+
+
+@torch.no_grad()
+def copy_to_torch(ours, torch_module: nn.Module) -> nn.Module:
+    """Copy our weights into ``torch_module`` (in place) and return it.
+
+    ``ours`` is a StackedRNN (copied into nn.RNN, nn.LSTM or nn.GRU: every layer, both
+    directions) or a single cell (into nn.RNNCell, nn.LSTMCell or nn.GRUCell). Sizes, number of
+    layers, direction and nonlinearity must agree; bias=False and proj_size > 0 are refused.
+
+    How the names map, for the cell of layer l (suffix ``_l{l}``; the backward direction adds
+    ``_reverse``; single cells have no suffix)::
+
+        ours             PyTorch                               gate blocks, top to bottom
+        ---------------  ------------------------------------  --------------------------
+        Elman  U         weight_ih_l{l}                        (one block)
+        Elman  W         weight_hh_l{l}
+        Elman  b         bias_ih_l{l} + bias_hh_l{l}
+        LSTM   U         weight_ih_l{l} = W_ii|W_if|W_ig|W_io  i, f, g, o
+        LSTM   W         weight_hh_l{l} = W_hi|W_hf|W_hg|W_ho  i, f, g, o
+        LSTM   b         bias_ih_l{l} + bias_hh_l{l}           i, f, g, o
+        GRU    U         weight_ih_l{l} = W_ir|W_iz|W_in       r, z, n
+        GRU    W         weight_hh_l{l} = W_hr|W_hz|W_hn       r, z, n
+        GRU    b_x       bias_ih_l{l}   = b_ir|b_iz|b_in       r, z, n
+        GRU    b_h       bias_hh_l{l}   = b_hr|b_hz|b_hn       r, z, n
+
+    Both orders agree, so no block is moved. Where ours has one bias b and PyTorch two, b goes
+    into bias_ih and bias_hh is set to zero: the model computes exactly the same function.
+    """
+    for cell, sfx in _pairs(ours, torch_module):
+        getattr(torch_module, f"weight_ih{sfx}").copy_(cell.U)
+        getattr(torch_module, f"weight_hh{sfx}").copy_(cell.W)
+        if isinstance(cell, GRUCell):
+            getattr(torch_module, f"bias_ih{sfx}").copy_(cell.b_x)
+            getattr(torch_module, f"bias_hh{sfx}").copy_(cell.b_h)
+        else:
+            getattr(torch_module, f"bias_ih{sfx}").copy_(cell.b)
+            getattr(torch_module, f"bias_hh{sfx}").zero_()
+    return torch_module
+
+
+@torch.no_grad()
+def copy_from_torch(torch_module: nn.Module, ours):
+    """Copy the weights of ``torch_module`` into ``ours`` (in place) and return ``ours``.
+
+    The inverse of ``copy_to_torch`` (see its table). For Elman and LSTM cells our bias is
+    b = bias_ih + bias_hh; for GRU cells both biases are kept, b_x = bias_ih and b_h = bias_hh.
+    """
+    for cell, sfx in _pairs(ours, torch_module):
+        cell.U.copy_(getattr(torch_module, f"weight_ih{sfx}"))
+        cell.W.copy_(getattr(torch_module, f"weight_hh{sfx}"))
+        b_ih = getattr(torch_module, f"bias_ih{sfx}")
+        b_hh = getattr(torch_module, f"bias_hh{sfx}")
+        if isinstance(cell, GRUCell):
+            cell.b_x.copy_(b_ih)
+            cell.b_h.copy_(b_hh)
+        else:
+            cell.b.copy_(b_ih + b_hh)
+    return ours
