@@ -112,7 +112,8 @@ class TorchCharModel(nn.Module):
 def torch_model(row, n_h, n_y):
     recurrent = {
         "scratch": lambda kind: StackedRNN("rnn" if kind == "Elman" else "lstm", n_y, n_h),
-        "scripted": lambda kind: StackedRNN("lstm", n_y, n_h, fast=True),
+        "scripted": lambda kind: StackedRNN("lstm", n_y, n_h, fast="script"),
+        "bptt": lambda kind: StackedRNN("lstm", n_y, n_h, fast="bptt"),
         "compiled": lambda kind: _compiled_lstm(n_y, n_h),
         "nn": lambda kind: nn.RNN(n_y, n_h) if kind == "Elman" else nn.LSTM(n_y, n_h),
     }[row.impl](row.kind)
@@ -151,6 +152,7 @@ ROWS = [
     Row("LSTM", "numpy", "numpy, hand-written BPTT (rnnbook.bptt)"),
     Row("LSTM", "scratch", "torch autograd, scratch LSTMCell loop"),
     Row("LSTM", "scripted", "torch autograd, scratch LSTM, torch.jit.script"),
+    Row("LSTM", "bptt", "torch, scratch LSTM, hand-written BPTT (LSTMScanBPTT)"),
     Row("LSTM", "nn", "nn.LSTM"),
 ]
 COMPILE_ROW = Row("LSTM", "compiled", "torch autograd, scratch LSTM step, torch.compile")

@@ -292,6 +292,72 @@ def scripted_lstm_scan():
     return _scripted["lstm"]
 
 
+class LSTMScanBPTT(torch.autograd.Function):
+    """The LSTM recurrence with its backward written by hand (BPTT), as one autograd node.
+
+    Autograd records about ten operations per time step of ``lstm_scan`` and replays each one
+    backwards. Here the forward loop runs without recording and keeps only what the backward
+    needs (the gate activations, the cell states and tanh of them); the backward loop is the
+    LSTM's BPTT, the same equations as ``rnnbook.cells.LSTMCell.backward``:
+
+        dh_t  = ∂L/∂h_t (from the output) + dh carried back from step t+1
+        do_t  = dh_t ⊙ tanh(c_t)
+        dc_t  = dc carried back from c_{t+1} + dh_t ⊙ o_t ⊙ (1 − tanh²(c_t))   (both paths add up)
+        di_t  = dc_t ⊙ g_t,   df_t = dc_t ⊙ c_{t−1},   dg_t = dc_t ⊙ i_t,   dc_{t−1} = dc_t ⊙ f_t
+        da_t  = (di ⊙ i(1−i), df ⊙ f(1−f), dg ⊙ (1−g²), do ⊙ o(1−o))      through the gates
+        dh_{t−1} = da_t W,   and after the loop  dW = Σ_t da_tᵀ h_{t−1}  (one matrix product).
+
+    The gradient with respect to ``xu = x Uᵀ + b`` is ``da``; autograd takes it on to U, b, x.
+
+    apply(xu (T, B, 4 n_h), h0 (B, n_h), c0 (B, n_h), W (4 n_h, n_h)) -> (hs (T, B, n_h), h_T, c_T)
+    """
+
+    @staticmethod
+    def forward(ctx, xu, h0, c0, W):
+        T, B, four_h = xu.shape
+        n_h = four_h // 4
+        gates = torch.empty_like(xu)  # i, f, g, o after their nonlinearities
+        cs = xu.new_empty(T + 1, B, n_h)
+        tanh_cs = xu.new_empty(T, B, n_h)
+        hs = xu.new_empty(T + 1, B, n_h)
+        hs[0], cs[0] = h0, c0
+        W_T = W.t()
+        for t in range(T):
+            a = torch.addmm(xu[t], hs[t], W_T, out=gates[t])
+            torch.sigmoid(a[:, : 2 * n_h], out=a[:, : 2 * n_h])
+            torch.tanh(a[:, 2 * n_h : 3 * n_h], out=a[:, 2 * n_h : 3 * n_h])
+            torch.sigmoid(a[:, 3 * n_h :], out=a[:, 3 * n_h :])
+            i, f, g, o = a.chunk(4, dim=1)
+            torch.addcmul(f * cs[t], i, g, out=cs[t + 1])
+            torch.tanh(cs[t + 1], out=tanh_cs[t])
+            torch.mul(o, tanh_cs[t], out=hs[t + 1])
+        ctx.save_for_backward(gates, cs, tanh_cs, hs, W)
+        return hs[1:].clone(), hs[T].clone(), cs[T].clone()
+
+    @staticmethod
+    def backward(ctx, d_hs, d_hT, d_cT):
+        gates, cs, tanh_cs, hs, W = ctx.saved_tensors
+        T, B, four_h = gates.shape
+        n_h = four_h // 4
+        d_a = torch.empty_like(gates)
+        dh_next = d_hs[T - 1].clone() if d_hT is None else d_hT + d_hs[T - 1]
+        dc_next = torch.zeros_like(cs[0]) if d_cT is None else d_cT.clone()
+        for t in range(T - 1, -1, -1):
+            i, f, g, o = gates[t].chunk(4, dim=1)
+            dh = dh_next if t == T - 1 else dh_next + d_hs[t]
+            tc = tanh_cs[t]
+            dc = dc_next + dh * o * (1 - tc * tc)  # from h_t and from c_{t+1}
+            da_i, da_f, da_g, da_o = d_a[t].chunk(4, dim=1)
+            torch.mul(dc * g, i * (1 - i), out=da_i)
+            torch.mul(dc * cs[t], f * (1 - f), out=da_f)
+            torch.mul(dc * i, 1 - g * g, out=da_g)
+            torch.mul(dh * tc, o * (1 - o), out=da_o)
+            dc_next = dc * f
+            dh_next = d_a[t] @ W
+        dW = d_a.reshape(T * B, four_h).t() @ hs[:T].reshape(T * B, n_h)
+        return d_a, dh_next, dc_next, dW
+
+
 # ----------------------------------------------------------------------------------------------
 # layers: loop a cell over time
 
@@ -304,8 +370,9 @@ class RecurrentLayer(nn.Module):
     half. With ``reverse=True`` the layer reads the sequence from its last step to its first, and
     its outputs are stored at the time index they belong to (as in PyTorch's bidirectional RNNs).
 
-    ``fast=True`` (LSTM cells only) runs the loop through ``torch.jit.script``; the equations are
-    the same, ``lstm_scan``.
+    ``fast`` (LSTM cells only) picks a faster path with the same equations: ``"script"`` (or
+    ``True``) runs ``lstm_scan`` through ``torch.jit.script``; ``"bptt"`` runs
+    :class:`LSTMScanBPTT`, whose backward is the LSTM's BPTT written by hand.
 
     forward(x, state=None) -> (outputs, final_state)
         x        (T, B, n_x), or (B, T, n_x) with batch_first=True
@@ -315,19 +382,26 @@ class RecurrentLayer(nn.Module):
     """
 
     def __init__(
-        self, cell: _Cell, batch_first: bool = False, reverse: bool = False, fast: bool = False
+        self,
+        cell: _Cell,
+        batch_first: bool = False,
+        reverse: bool = False,
+        fast: bool | str = False,
     ):
         super().__init__()
         if not isinstance(cell, _Cell):
             raise TypeError(
                 "cell: expected an ElmanCell, LSTMCell or GRUCell, got " + type(cell).__name__
             )
+        fast = "script" if fast is True else fast
+        if fast not in (False, None, "script", "bptt"):
+            raise ValueError(f"fast: expected False, True, 'script' or 'bptt', got {fast!r}")
         if fast and not isinstance(cell, LSTMCell):
-            raise ValueError(f"fast: the scripted path exists for LSTMCell only, got {cell!r}")
+            raise ValueError(f"fast: the fast paths exist for LSTMCell only, got {cell!r}")
         self.cell = cell
         self.batch_first = bool(batch_first)
         self.reverse = bool(reverse)
-        self.fast = bool(fast)
+        self.fast = fast or False
 
     def check_input(self, x: Tensor, state):
         """Check x and state; return them with x in (T, B, n_x) and the state filled in."""
@@ -353,8 +427,11 @@ class RecurrentLayer(nn.Module):
         xu = self.cell.input_projection(x)  # (T, B, k n_h): all steps in one product
         if self.reverse:
             xu = xu.flip(0)
-        if self.fast:
+        if self.fast == "script":
             hs, h, c = scripted_lstm_scan()(xu, state[0], state[1], self.cell.W.T)
+            state = (h, c)
+        elif self.fast == "bptt":
+            hs, h, c = LSTMScanBPTT.apply(xu, state[0], state[1], self.cell.W)
             state = (h, c)
         else:
             outs = []
@@ -400,6 +477,7 @@ class StackedRNN(nn.Module):
     StackedRNN(mode, n_x, n_h, num_layers=1, nonlinearity="tanh", dropout=0.0,
                bidirectional=False, batch_first=False, fast=False)
         mode is "rnn" (Elman), "lstm" or "gru"; nonlinearity applies to "rnn" only.
+        fast ("script"/True or "bptt", unidirectional LSTMs only) picks RecurrentLayer's fast path.
 
     forward(x, state=None) -> (outputs, final_state)
         x        (T, B, n_x), or (B, T, n_x) with batch_first=True
@@ -419,7 +497,7 @@ class StackedRNN(nn.Module):
         dropout: float = 0.0,
         bidirectional: bool = False,
         batch_first: bool = False,
-        fast: bool = False,
+        fast: bool | str = False,
     ):
         super().__init__()
         if mode not in _CELLS:
@@ -435,7 +513,7 @@ class StackedRNN(nn.Module):
             raise ValueError(f"dropout: expected a number in [0, 1), got {dropout!r}")
         if fast and (mode != "lstm" or bidirectional):
             raise ValueError(
-                "fast: the scripted path exists for unidirectional LSTMs only, "
+                "fast: the fast paths exist for unidirectional LSTMs only, "
                 f"got mode={mode!r}, bidirectional={bidirectional}"
             )
         self.mode, self.n_x, self.n_h, self.num_layers = mode, n_x, n_h, num_layers

@@ -17,6 +17,7 @@ EXPECTED_ROWS = [
     ("LSTM", "numpy, hand-written BPTT (rnnbook.bptt)"),
     ("LSTM", "torch autograd, scratch LSTMCell loop"),
     ("LSTM", "torch autograd, scratch LSTM, torch.jit.script"),
+    ("LSTM", "torch, scratch LSTM, hand-written BPTT (LSTMScanBPTT)"),
     ("LSTM", "nn.LSTM"),
 ]
 

@@ -321,7 +321,7 @@ def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match=r"n_h: expected a positive int, got 0"):
         StackedRNN("lstm", N_X, 0)
     with pytest.raises(
-        ValueError, match=r"fast: the scripted path exists for unidirectional LSTMs"
+        ValueError, match=r"fast: the fast paths exist for unidirectional LSTMs"
     ):
         StackedRNN("gru", N_X, N_H, fast=True)
 
@@ -346,3 +346,42 @@ def test_copy_refuses_mismatched_modules():
         TypeError, match=r"torch_module: expected nn.GRUCell to match GRUCell, got LSTMCell"
     ):
         copy_to_torch(GRUCell(N_X, N_H), nn.LSTMCell(N_X, N_H))
+
+
+def test_hand_written_lstm_bptt_matches_autograd_and_gradcheck():
+    """The LSTMScanBPTT fast path: same outputs and gradients as the autograd loop (float64)."""
+    from rnnbook.torch_cells import LSTMScanBPTT
+
+    torch.manual_seed(0)
+    ref = StackedRNN("lstm", 5, 7, num_layers=2).double()
+    fast = StackedRNN("lstm", 5, 7, num_layers=2, fast="bptt").double()
+    fast.load_state_dict(ref.state_dict())
+    x = torch.randn(6, 3, 5, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2, 3, 7, dtype=torch.float64, requires_grad=True)
+    c0 = torch.randn(2, 3, 7, dtype=torch.float64, requires_grad=True)
+
+    def loss(model):
+        out, (h, c) = model(x, (h0, c0))
+        return out.sin().sum() + (h * h).sum() + c.cos().sum()
+
+    grads_ref = torch.autograd.grad(loss(ref), [x, h0, c0, *ref.parameters()])
+    grads_fast = torch.autograd.grad(loss(fast), [x, h0, c0, *fast.parameters()])
+    for a, b in zip(grads_ref, grads_fast, strict=True):
+        assert torch.allclose(a, b, atol=1e-12, rtol=1e-10)
+
+    args = [
+        torch.randn(*s, dtype=torch.float64, requires_grad=True)
+        for s in ((4, 2, 12), (2, 3), (2, 3), (12, 3))
+    ]
+    assert torch.autograd.gradcheck(LSTMScanBPTT.apply, args)
+
+
+def test_fast_path_names_are_checked():
+    with pytest.raises(
+        ValueError, match="fast: expected False, True, 'script' or 'bptt', got 'jit'"
+    ):
+        StackedRNN("lstm", 3, 4, fast="jit")
+    with pytest.raises(
+        ValueError, match="fast: the fast paths exist for unidirectional LSTMs only"
+    ):
+        StackedRNN("gru", 3, 4, fast="bptt")
