@@ -1,0 +1,235 @@
+"""A synthetic name-tagging task and a small recurrent tagger (notebook 03).
+
+The lecture notes' example is named-entity tagging: "Jon and Ethan gave deep learning lectures"
+→ 1 0 1 0 0 0 0, one tag per word, 1 for a name. This module generates sentences of that kind
+from a small grammar, all lower case so that capitalisation gives nothing away. Some words are
+**ambiguous**: "will", "may", "mark" and "bill" are names in some places and ordinary words in
+others ("will gave the bill to mark" → 1 0 0 0 0 1; "jon will mark the exams" → 1 0 0 0 0).
+Whether they are names depends on the words before them (a subject position, or after "to"), so
+a tagger that looks at one word at a time cannot get them all right, and a recurrent one can.
+
+Shapes follow PyTorch with ``batch_first=True``: token ids ``(B, T)``, tags ``(B, T)``, logits
+``(B, T, 2)``. Sentences of different lengths are padded at the end with ``PAD_TAG`` in the
+tags (ignored by the loss and by the accuracy); a unidirectional tagger reads left to right, so
+padding after a sentence never changes its outputs inside the sentence.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+
+from rnnbook._validate import check_choice, check_positive
+from rnnbook.text import Vocab
+from rnnbook.torch_cells import StackedRNN
+
+__all__ = [
+    "NAMES",
+    "AMBIGUOUS",
+    "PAD",
+    "PAD_TAG",
+    "make_sentence",
+    "TaggingData",
+    "make_dataset",
+    "make_vocab",
+    "encode",
+    "Tagger",
+    "train_tagger",
+    "predict",
+    "token_accuracy",
+    "word_baseline",
+]
+
+NAMES = ("jon", "ethan", "ada", "alan", "grace", "linus", "mary", "tim")
+AMBIGUOUS = ("will", "may", "mark", "bill")  # names in some places, ordinary words in others
+PAD = "<pad>"
+PAD_TAG = -100  # the ignore_index of nn.CrossEntropyLoss
+
+_MODALS = ("will", "may", "can")
+_VERBS_BASE = ("give", "teach", "mark", "write", "pay")
+_VERBS_PAST = ("gave", "taught", "marked", "wrote", "paid")
+_OBJECTS = (
+    ("deep", "learning", "lectures"),
+    ("the", "bill"),
+    ("the", "exams"),
+    ("a", "good", "mark"),
+    ("the", "lectures"),
+    ("a", "talk"),
+)
+_TAILS = (("today",), ("on", "monday"), ("again",))
+
+
+def _name(rng: np.random.Generator) -> str:
+    pool = NAMES + AMBIGUOUS
+    return pool[rng.integers(len(pool))]
+
+
+def make_sentence(rng: np.random.Generator) -> tuple[list[str], list[int]]:
+    """One sentence of the grammar and its tags (1 for a name, 0 otherwise).
+
+    subject (a name, "name and name" or "the students") · optional modal + verb, or a verb in
+    the past · object · optionally "to" + name · optionally a time ("today", "on monday").
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng: expected a numpy Generator, got {type(rng).__name__}")
+    words: list[tuple[str, int]] = []
+    kind = rng.integers(3)
+    if kind == 0:
+        words.append((_name(rng), 1))
+    elif kind == 1:
+        words += [(_name(rng), 1), ("and", 0), (_name(rng), 1)]
+    else:
+        words += [("the", 0), ("students", 0)]
+    if rng.random() < 0.5:
+        words += [(_MODALS[rng.integers(3)], 0), (_VERBS_BASE[rng.integers(5)], 0)]
+    else:
+        words.append((_VERBS_PAST[rng.integers(5)], 0))
+    words += [(w, 0) for w in _OBJECTS[rng.integers(len(_OBJECTS))]]
+    if rng.random() < 0.4:
+        words += [("to", 0), (_name(rng), 1)]
+    if rng.random() < 0.4:
+        words += [(w, 0) for w in _TAILS[rng.integers(len(_TAILS))]]
+    return [w for w, _ in words], [t for _, t in words]
+
+
+class TaggingData(NamedTuple):
+    """Sentences (lists of words) and their tags (lists of 0/1), aligned word by word."""
+
+    sentences: list[list[str]]
+    tags: list[list[int]]
+
+
+def make_dataset(n: int, rng: np.random.Generator) -> TaggingData:
+    """``n`` sentences of :func:`make_sentence`."""
+    check_positive("n", n, integer=True)
+    pairs = [make_sentence(rng) for _ in range(n)]
+    return TaggingData([s for s, _ in pairs], [t for _, t in pairs])
+
+
+def make_vocab() -> Vocab:
+    """The vocabulary of the grammar, with ``<pad>`` reserved (every word the grammar can write)."""
+    words = set(NAMES + AMBIGUOUS + _MODALS + _VERBS_BASE + _VERBS_PAST)
+    words |= {"and", "the", "students", "to"}
+    words |= {w for group in _OBJECTS + _TAILS for w in group}
+    return Vocab(sorted(words), reserved_tokens=[PAD])
+
+
+def encode(data: TaggingData, vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids ``(B, T)`` padded with ``vocab[PAD]`` and tags ``(B, T)`` padded with ``PAD_TAG``.
+
+    T is the length of the longest sentence in ``data``.
+    """
+    if not isinstance(data, TaggingData):
+        raise TypeError(f"data: expected a TaggingData, got {type(data).__name__}")
+    if len(data.sentences) == 0:
+        raise ValueError("data: expected at least one sentence, got none")
+    T = max(len(s) for s in data.sentences)
+    ids = torch.full((len(data.sentences), T), vocab[PAD], dtype=torch.long)
+    tags = torch.full((len(data.sentences), T), PAD_TAG, dtype=torch.long)
+    for b, (words, labels) in enumerate(zip(data.sentences, data.tags)):
+        if len(words) != len(labels):
+            raise ValueError(
+                f"data: expected one tag per word, got {len(words)} words and "
+                f"{len(labels)} tags in sentence {b}"
+            )
+        ids[b, : len(words)] = torch.tensor(vocab.encode(words))
+        tags[b, : len(words)] = torch.tensor(labels)
+    return ids, tags
+
+
+class Tagger(nn.Module):
+    """Many-to-many tagger: embedding → recurrent layer → linear read-out at every step.
+
+    e^(t) = E x^(t),  h^(t) = cell(h^(t−1), e^(t)),  o^(t) = c + V h^(t)  (two classes).
+    ``mode`` is ``"rnn"`` (Elman), ``"gru"`` or ``"lstm"``, run by ``rnnbook.torch_cells``.
+
+    forward(ids (B, T)) -> logits (B, T, 2)
+    """
+
+    def __init__(self, n_vocab: int, d_embed: int = 16, n_h: int = 32, mode: str = "rnn"):
+        super().__init__()
+        check_positive("n_vocab", n_vocab, integer=True)
+        check_positive("d_embed", d_embed, integer=True)
+        check_positive("n_h", n_h, integer=True)
+        check_choice("mode", mode, ("rnn", "gru", "lstm"))
+        self.embed = nn.Embedding(n_vocab, d_embed)
+        self.rnn = StackedRNN(mode, d_embed, n_h, batch_first=True)
+        self.readout = nn.Linear(n_h, 2)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype != torch.long:
+            got = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+            raise ValueError(f"ids: expected a (B, T) tensor of token indices (long), got {got}")
+        hs, _ = self.rnn(self.embed(ids))
+        return self.readout(hs)
+
+
+def train_tagger(
+    model: Tagger,
+    ids: torch.Tensor,
+    tags: torch.Tensor,
+    *,
+    steps: int = 300,
+    batch_size: int = 64,
+    lr: float = 1e-2,
+    seed: int = 0,
+) -> list[float]:
+    """Train with Adam on random mini-batches (forward, loss, backward, clip, step).
+
+    The loss is the cross-entropy averaged over the real (unpadded) tokens. Returns the loss of
+    every step.
+    """
+    check_positive("steps", steps, integer=True)
+    check_positive("batch_size", batch_size, integer=True)
+    check_positive("lr", lr)
+    if ids.shape != tags.shape:
+        raise ValueError(
+            f"tags: expected the shape of ids {tuple(ids.shape)}, got {tuple(tags.shape)}"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD_TAG)
+    losses = []
+    model.train()
+    for _ in range(steps):
+        idx = torch.randint(ids.shape[0], (batch_size,), generator=generator)
+        logits = model(ids[idx])
+        loss = loss_fn(logits.reshape(-1, 2), tags[idx].reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@torch.no_grad()
+def predict(model: Tagger, ids: torch.Tensor) -> torch.Tensor:
+    """The predicted tag of every token: ``(B, T)`` of 0/1 (padding positions included)."""
+    model.eval()
+    return model(ids).argmax(dim=-1)
+
+
+def token_accuracy(predicted: torch.Tensor, tags: torch.Tensor) -> float:
+    """Fraction of real (unpadded) tokens whose predicted tag equals the target tag."""
+    if predicted.shape != tags.shape:
+        raise ValueError(
+            f"predicted: expected the shape of tags {tuple(tags.shape)}, got {tuple(predicted.shape)}"
+        )
+    real = tags != PAD_TAG
+    return float((predicted[real] == tags[real]).float().mean())
+
+
+def word_baseline(train: TaggingData) -> dict[str, int]:
+    """The majority tag of each word in ``train``: a tagger that looks at one word at a time.
+
+    It is the best any tagger can do without context; it errs on the ambiguous words.
+    """
+    counts: dict[str, list[int]] = {}
+    for words, labels in zip(train.sentences, train.tags):
+        for w, t in zip(words, labels):
+            counts.setdefault(w, [0, 0])[t] += 1
+    return {w: int(c[1] > c[0]) for w, c in counts.items()}
