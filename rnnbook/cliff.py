@@ -1,0 +1,129 @@
+"""Loss surfaces with a cliff, and gradient descent on them with and without clipping.
+
+Pascanu, Mikolov & Bengio (2013) showed that the loss of a recurrent network can contain
+"cliffs": thin regions where the loss rises so steeply that one gradient step, of a size that is
+reasonable everywhere else, throws the parameters far away. Clipping the gradient's norm bounds
+that step and leaves its direction alone.
+
+Two surfaces, both numpy only:
+
+- :class:`CliffSurface`, a two-parameter toy: a quadratic bowl whose minimum sits beyond a steep
+  sigmoid wall, so that the best reachable point is at the foot of the wall,
+
+      L(θ) = ½ a θ₂² + ½ k (θ₁ − m)² + H σ(s (θ₁ − c − κ θ₂)).
+
+  The wall has height H, steepness s and, at its middle, slope H s / 4 across it.
+- :func:`one_unit_rnn_loss`, the example of Pascanu et al.: a single recurrent unit
+  h^(t) = w σ(h^(t−1)) + b run for T steps from h^(0), with loss (h^(T) − target)². Near the
+  values of (w, b) where the unit's dynamics change from one fixed point to two, h^(T) jumps, and
+  the loss surface has a wall.
+
+:func:`descend` runs gradient descent on any surface with a ``grad`` method, optionally clipping
+each gradient with ``rnnbook.bptt.clip_grad_norm`` or ``clip_grad_value``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnbook._validate import check_array, check_choice, check_positive
+from rnnbook.bptt import clip_grad_norm, clip_grad_value
+from rnnbook.cells import sigmoid
+
+__all__ = ["CliffSurface", "descend", "one_unit_rnn_loss"]
+
+
+@dataclass(frozen=True)
+class CliffSurface:
+    """L(θ) = ½ a θ₂² + ½ k (θ₁ − m)² + H σ(s (θ₁ − c − κ θ₂)), θ = (θ₁, θ₂).
+
+    The bowl pulls θ₁ towards m; the wall, centred on the line θ₁ = c + κ θ₂, blocks the way
+    when m > c. ``loss`` broadcasts over arrays (for contour plots); ``grad`` takes one point.
+    """
+
+    a: float = 1.0  # curvature across the valley (θ₂)
+    k: float = 0.5  # curvature along the valley (θ₁)
+    m: float = 1.5  # where the bowl alone would put θ₁, beyond the wall
+    height: float = 4.0  # H
+    steepness: float = 80.0  # s
+    c: float = 0.0  # where the wall stands at θ₂ = 0
+    tilt: float = 0.5  # κ: the wall is the line θ₁ = c + κ θ₂
+
+    def _z(self, theta1, theta2):
+        return self.steepness * (theta1 - self.c - self.tilt * theta2)
+
+    def loss(self, theta1, theta2):
+        """L at (θ₁, θ₂); both may be arrays of one shape (a grid), the result has that shape."""
+        bowl = 0.5 * self.a * theta2**2 + 0.5 * self.k * (theta1 - self.m) ** 2
+        return bowl + self.height * sigmoid(self._z(theta1, theta2))
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        """∇L at one point ``theta (2,)``; returns (2,)."""
+        theta = check_array("theta", theta, (2,), ("2",))
+        t1, t2 = theta
+        sig = sigmoid(self._z(t1, t2))
+        wall = self.height * sig * (1.0 - sig) * self.steepness  # dH σ(z)/dz · dz/dθ₁
+        return np.array([self.k * (t1 - self.m) + wall, self.a * t2 - self.tilt * wall])
+
+    def max_wall_slope(self) -> float:
+        """The wall's steepest slope across it, H s / 4 · √(1 + κ²), at its middle."""
+        return self.height * self.steepness / 4.0 * float(np.hypot(1.0, self.tilt))
+
+
+def descend(
+    surface,
+    theta0,
+    lr: float,
+    steps: int,
+    *,
+    clip: float | None = None,
+    clip_mode: str = "norm",
+) -> np.ndarray:
+    """Gradient descent θ ← θ − lr · g from ``theta0``; returns the path ``(steps + 1, 2)``.
+
+    With ``clip`` set, each gradient g is clipped first: ``clip_mode="norm"`` rescales it to
+    norm ``clip`` when it is longer (direction kept, ``rnnbook.bptt.clip_grad_norm``);
+    ``"value"`` clips each component into [−clip, clip] (``clip_grad_value``). Either way no
+    step is longer than lr · clip (times √2 for "value"). A path that leaves the finite numbers
+    stops there; the remaining rows repeat its last point.
+    """
+    theta = np.array(check_array("theta0", np.asarray(theta0, dtype=float), (2,), ("2",)))
+    check_positive("lr", lr)
+    check_positive("steps", steps, integer=True)
+    check_choice("clip_mode", clip_mode, ("norm", "value"))
+    if clip is not None:
+        check_positive("clip", clip)
+    path = np.empty((steps + 1, 2))
+    path[0] = theta
+    for i in range(1, steps + 1):
+        g = surface.grad(theta)
+        if clip is not None:
+            clipped = (
+                clip_grad_norm({"theta": g}, clip)[0]
+                if clip_mode == "norm"
+                else clip_grad_value({"theta": g}, clip)
+            )
+            g = clipped["theta"]
+        new = theta - lr * g
+        if not np.all(np.isfinite(new)):
+            path[i:] = theta
+            break
+        theta = new
+        path[i] = theta
+    return path
+
+
+def one_unit_rnn_loss(w, b, *, steps: int = 50, h0: float = 0.5, target: float = 0.7) -> np.ndarray:
+    """Loss (h^(T) − target)² of the one-unit RNN h^(t) = w σ(h^(t−1)) + b, T = ``steps``.
+
+    ``w`` and ``b`` are numbers or arrays of one shape (a grid); the result has that shape.
+    This is the network whose loss surface Pascanu et al. (2013, fig. 6) plot to show a cliff.
+    """
+    check_positive("steps", steps, integer=True)
+    w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
+    h = np.full(w.shape, float(h0))
+    for _ in range(steps):
+        h = w * sigmoid(h) + b
+    return (h - target) ** 2
