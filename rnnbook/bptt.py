@@ -46,6 +46,7 @@ __all__ = [
     "clip_grad_norm",
     "clip_grad_value",
     "hidden_jacobians",
+    "jacobian_norms_by_lag",
 ]
 
 
@@ -332,3 +333,20 @@ def hidden_jacobians(cell: Cell, params: dict, xs: np.ndarray, state0) -> list[n
             dstate, _, _ = cell._backward(params, dstate, caches[t])
             jac[t][i] = cell.hidden_grad(params, dstate, all_states[t])[:, 0]
     return jac
+
+
+def jacobian_norms_by_lag(
+    cell: Cell, params: dict, xs: np.ndarray, state0, ord: int | float | str = 2
+) -> np.ndarray:
+    """Norms of ∂h^(T)/∂h^(T−k) for the lags k = 0, 1, …, T of one sequence (batch B = 1).
+
+    Returns an array of length T + 1 whose entry k is ``np.linalg.norm(J, ord)`` of the
+    Jacobian from :func:`hidden_jacobians` at lag k (entry 0 is the identity's norm). ``ord``
+    is any matrix norm numpy knows: 2 (spectral, the default), ``"fro"``, 1, ``np.inf``, ….
+    For a linear Elman cell (``nonlinearity="identity"``) entry k is ‖W^k‖, which grows or
+    decays like ρ(W)^k; plotted on a log scale the slope tells vanishing from exploding.
+    """
+    check_choice("ord", ord, (2, -2, 1, -1, np.inf, -np.inf, "fro", "nuc"))
+    jac = hidden_jacobians(cell, params, xs, state0)
+    T = len(jac) - 1
+    return np.array([np.linalg.norm(jac[T - k], ord) for k in range(T + 1)])

@@ -367,7 +367,7 @@ class Cell:
 # Elman cell: recurrence through the hidden units
 # --------------------------------------------------------------------------------------------
 
-_NONLINEARITIES = ("tanh", "sigmoid", "relu")
+_NONLINEARITIES = ("tanh", "sigmoid", "relu", "identity")
 
 
 class ElmanCache(NamedTuple):
@@ -379,8 +379,9 @@ class ElmanCache(NamedTuple):
 class ElmanCell(Cell):
     """Elman (hidden-to-hidden) cell:  a^(t) = b + W h^(t−1) + U x^(t),  h^(t) = φ(a^(t)).
 
-    φ is ``"tanh"`` (Goodfellow), ``"sigmoid"`` (the logistic σ of the language-model notes)
-    or ``"relu"`` (with W initialised to the identity, a remedy for vanishing gradients).
+    φ is ``"tanh"`` (Goodfellow), ``"sigmoid"`` (the logistic σ of the language-model notes),
+    ``"relu"`` (with W initialised to the identity, a remedy for vanishing gradients) or
+    ``"identity"`` (φ(a) = a: the linear RNN, whose Jacobian product ∂h^(T)/∂h^(t) is W^(T−t)).
 
     Parameters: U (n_h, n_x), W (n_h, n_h), b (n_h, 1).  State: ``ElmanState(h)``.
     """
@@ -409,15 +410,19 @@ class ElmanCell(Cell):
             return np.tanh(a)
         if self.nonlinearity == "sigmoid":
             return sigmoid(a)
-        return np.maximum(a, 0.0)
+        if self.nonlinearity == "relu":
+            return np.maximum(a, 0.0)
+        return a
 
     def _phi_prime(self, h):
-        """φ'(a) written with h = φ(a): 1 − h² (tanh), h(1 − h) (σ), [h > 0] (ReLU)."""
+        """φ'(a) written with h = φ(a): 1 − h² (tanh), h(1 − h) (σ), [h > 0] (ReLU), 1 (identity)."""
         if self.nonlinearity == "tanh":
             return 1.0 - h**2
         if self.nonlinearity == "sigmoid":
             return h * (1.0 - h)
-        return (h > 0).astype(h.dtype)
+        if self.nonlinearity == "relu":
+            return (h > 0).astype(h.dtype)
+        return np.ones_like(h)
 
     def _forward(self, params, state_prev, x_t):
         U, W, b = params["U"], params["W"], params["b"]

@@ -9,6 +9,10 @@ second into the first: with a step size h,
 
     s^(t+1) = s^(t) + h g(s^(t), t).
 
+A recurrent network with its input switched off is such a discrete system,
+h^(t) = φ(W h^(t-1)) (notebook 03): :func:`iterate` runs it and :func:`lyapunov_max` measures
+whether nearby trajectories converge (λ_max < 0) or separate exponentially (λ_max > 0, chaos).
+
 States are numpy arrays of any shape (a scalar is a 0-d array); times are floats.
 """
 
@@ -18,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rnnbook._validate import check_positive
+from rnnbook._validate import check_array, check_choice, check_positive
 
 RHS = Callable[[np.ndarray, float], np.ndarray]
 
@@ -40,6 +44,59 @@ def unfold(f: Callable[[np.ndarray], np.ndarray], s0, steps: int) -> np.ndarray:
     for _ in range(steps):
         states.append(np.asarray(f(states[-1]), dtype=float))
     return np.stack(states)
+
+
+def iterate(f: Callable[[np.ndarray], np.ndarray], h0, steps: int) -> np.ndarray:
+    """Run the autonomous map h^(t) = f(h^(t-1)) for ``steps`` steps from ``h0``.
+
+    Returns all the states, ``(steps + 1, *h0.shape)``: row 0 is h^(0). This is :func:`unfold`
+    under the name used for a network's hidden state; for the input-free RNN of notebook 03 pass
+    ``f = lambda h: np.tanh(W @ h)``.
+    """
+    return unfold(f, h0, steps)
+
+
+_PHI = {"tanh": np.tanh, "identity": lambda a: a}
+
+
+def lyapunov_max(
+    W: np.ndarray, h0: np.ndarray, steps: int, burn_in: int = 100, nonlinearity: str = "tanh"
+) -> float:
+    """Largest Lyapunov exponent of h^(t) = φ(W h^(t-1)), φ = tanh (or the identity).
+
+    A small perturbation v of the state is carried by the map's Jacobian,
+    v^(t) = diag(φ'(W h^(t-1))) W v^(t-1), with φ' = 1 − (h^(t))² for tanh and 1 for the
+    identity. Starting from v = (1, …, 1)/√n, each step renormalises v to length 1 and records
+    log ‖v^(t)‖, the step's growth. λ_max is the average of these logs over the steps after
+    the first ``burn_in`` (``steps`` counts them all), which lets the state reach its attractor.
+    λ_max < 0: perturbations die out (a stable fixed point or cycle); λ_max > 0: chaos.
+    For the identity λ_max → log ρ(W), and it is exactly log |w| in one dimension.
+
+    W: (n, n); h0: (n,). Returns a float (−inf if v becomes exactly 0, e.g. for W = 0).
+    """
+    W = check_array("W", W, (None, None), ("n", "n"))
+    n = W.shape[0]
+    check_array("W", W, (n, n), ("n", "n"))
+    h = check_array("h0", h0, (n,), ("n",)).astype(float)
+    check_positive("steps", steps, integer=True)
+    check_positive("burn_in", burn_in, integer=True, allow_zero=True)
+    if burn_in >= steps:
+        raise ValueError(f"burn_in: expected fewer steps than steps = {steps}, got {burn_in}")
+    check_choice("nonlinearity", nonlinearity, tuple(_PHI))
+    v, total = np.ones(n) / np.sqrt(n), 0.0
+    for t in range(steps):
+        if nonlinearity == "tanh":
+            h = np.tanh(W @ h)
+            v = (1.0 - h**2) * (W @ v)  # the Jacobian diag(1 − h²) W applied to v
+        else:  # a linear map's Jacobian is W whatever the state, so h is not needed
+            v = W @ v
+        norm = np.linalg.norm(v)
+        if norm == 0.0:
+            return -np.inf
+        v /= norm
+        if t >= burn_in:
+            total += np.log(norm)
+    return float(total / (steps - burn_in))
 
 
 def drive(f: Callable[[np.ndarray, np.ndarray], np.ndarray], s0, xs: Sequence) -> np.ndarray:

@@ -10,6 +10,7 @@ from rnnbook.bptt import (
     clip_grad_norm,
     clip_grad_value,
     hidden_jacobians,
+    jacobian_norms_by_lag,
     sequence_forward,
     sequence_loss_and_grads,
 )
@@ -354,3 +355,45 @@ def test_elman_jacobian_is_the_product_of_diag_W_factors():
     for t in range(T - 1, -1, -1):  # ∂h^(T)/∂h^(t) = ∂h^(T)/∂h^(t+1) diag(1 − h^(t+1)²) W
         expected = expected @ np.diag(1 - h[t + 1][:, 0] ** 2) @ params["W"]
         assert np.allclose(jac[t], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_identity_elman_jacobians_are_powers_of_W():
+    cell = CELLS["elman-identity"]
+    params, _, xs, _, state0 = model(cell, seed=13)
+    xs1, s0 = xs[:, :, :1], type(state0)(state0.h[:, :1])
+    jac = hidden_jacobians(cell, params, xs1, s0)
+    for t in range(T + 1):  # ∂h^(T)/∂h^(t) = W^(T−t) when φ' = 1
+        assert np.allclose(jac[t], np.linalg.matrix_power(params["W"], T - t), atol=1e-14)
+
+
+@pytest.mark.parametrize("ord", [2, "fro", 1])
+def test_jacobian_norms_by_lag_reads_hidden_jacobians_from_the_end(ord):
+    cell = CELLS["elman-tanh"]
+    params, _, xs, _, state0 = model(cell, seed=14)
+    xs1, s0 = xs[:, :, :1], type(state0)(state0.h[:, :1])
+    jac = hidden_jacobians(cell, params, xs1, s0)
+    norms = jacobian_norms_by_lag(cell, params, xs1, s0, ord=ord)
+    assert norms.shape == (T + 1,)
+    assert norms[0] == pytest.approx(np.linalg.norm(np.eye(N_H), ord))  # lag 0: the identity
+    for k in range(T + 1):
+        assert norms[k] == np.linalg.norm(jac[T - k], ord)
+
+
+def test_jacobian_norms_of_a_linear_rnn_scale_like_the_spectral_radius():
+    n_h, steps, rng = 6, 60, np.random.default_rng(15)
+    cell = ElmanCell(1, n_h, "identity")
+    Q = np.linalg.qr(rng.normal(size=(n_h, n_h)))[0]
+    for rho in (0.8, 1.2):  # W = ρ Q with Q orthogonal: every ‖W^k‖₂ is exactly ρ^k
+        params = {"U": rng.normal(size=(n_h, 1)), "W": rho * Q, "b": np.zeros((n_h, 1))}
+        xs = rng.normal(size=(steps, 1, 1))
+        norms = jacobian_norms_by_lag(cell, params, xs, cell.init_state(1))
+        assert np.allclose(norms, rho ** np.arange(steps + 1), rtol=1e-9)
+
+
+def test_jacobian_norms_by_lag_rejects_a_bad_ord_and_a_batch():
+    cell = CELLS["elman-tanh"]
+    params, _, xs, _, state0 = model(cell, seed=16)
+    with pytest.raises(ValueError, match="ord: expected one of"):
+        jacobian_norms_by_lag(cell, params, xs[:, :, :1], type(state0)(state0.h[:, :1]), ord=3)
+    with pytest.raises(ValueError, match="xs: expected batch size B = 1"):
+        jacobian_norms_by_lag(cell, params, xs, state0)

@@ -38,6 +38,7 @@ def make_cells():
         "elman-tanh": ElmanCell(N_X, N_H),
         "elman-sigmoid": ElmanCell(N_X, N_H, "sigmoid"),
         "elman-relu": ElmanCell(N_X, N_H, "relu"),
+        "elman-identity": ElmanCell(N_X, N_H, "identity"),
         "jordan-output": JordanCell(N_X, N_H, N_Y),
         "jordan-softmax": JordanCell(N_X, N_H, N_Y, feedback="softmax"),
         "lstm": LSTMCell(N_X, N_H),
@@ -55,7 +56,12 @@ def torch_step(cell, p, state, x):
     """One step of ``cell`` in torch; ``p`` and ``state`` hold float64 tensors."""
     if isinstance(cell, ElmanCell):
         a = p["b"] + p["W"] @ state[0] + p["U"] @ x
-        phi = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}
+        phi = {
+            "tanh": torch.tanh,
+            "sigmoid": torch.sigmoid,
+            "relu": torch.relu,
+            "identity": lambda a: a,
+        }
         return (phi[cell.nonlinearity](a),)
     if isinstance(cell, JordanCell):
         h = torch.tanh(p["b"] + p["W"] @ state[2] + p["U"] @ x)
@@ -170,6 +176,17 @@ def test_cell_forward_shapes_and_state_type(name):
     dstate_prev, dx, grads = cell.backward(params, state, cache)
     assert isinstance(dstate_prev, cell.state_type)
     assert dx.shape == (N_X, B) and set(grads) == set(params)
+
+
+def test_identity_elman_cell_is_affine_and_passes_gradients_through_W():
+    cell = ElmanCell(N_X, N_H, "identity")
+    params, x, state, weights = random_step_inputs(cell, np.random.default_rng(3))
+    new_state, cache = cell.forward(params, state, x)
+    assert np.allclose(new_state.h, params["b"] + params["W"] @ state.h + params["U"] @ x)
+    dstate_prev, dx, grads = cell.backward(params, weights, cache)
+    assert np.allclose(dstate_prev.h, params["W"].T @ weights.h)  # φ' = 1: only Wᵀ remains
+    assert np.allclose(dx, params["U"].T @ weights.h)
+    assert np.allclose(grads["b"], weights.h.sum(axis=1, keepdims=True))
 
 
 def test_lstm_cell_state_gradient_accumulates_two_paths():

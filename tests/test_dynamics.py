@@ -83,3 +83,58 @@ def test_unfold_and_drive():
 def test_bad_inputs_say_what_is_wrong(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+# ---- the input-free recurrent network h^(t) = φ(W h^(t-1)) ----------------------------------
+
+
+def test_iterate_returns_every_state_of_the_map():
+    W = np.array([[0.0, -1.0], [1.0, 0.0]])  # rotation by 90°: period 4
+    hs = dynamics.iterate(lambda h: W @ h, np.array([1.0, 0.0]), 4)
+    assert hs.shape == (5, 2)
+    assert np.allclose(hs, [[1, 0], [0, 1], [-1, 0], [0, -1], [1, 0]])
+    hs_tanh = dynamics.iterate(lambda h: np.tanh(0.5 * h), np.array([0.3]), 3)
+    assert hs_tanh[3, 0] == pytest.approx(np.tanh(0.5 * np.tanh(0.5 * np.tanh(0.15))))
+
+
+def test_lyapunov_of_a_one_unit_linear_map_is_log_abs_w():
+    for w in (0.5, -0.9, 1.5, -3.0):
+        lam = dynamics.lyapunov_max(
+            np.array([[w]]), np.array([0.2]), 50, burn_in=10, nonlinearity="identity"
+        )
+        assert lam == pytest.approx(np.log(abs(w)), abs=1e-12)
+
+
+def test_lyapunov_of_a_linear_map_tends_to_log_spectral_radius():
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(5, 5))
+    rho = np.max(np.abs(np.linalg.eigvals(W)))
+    lam = dynamics.lyapunov_max(W, rng.normal(size=5), 2000, burn_in=200, nonlinearity="identity")
+    assert lam == pytest.approx(np.log(rho), abs=0.01)
+
+
+def test_lyapunov_is_negative_for_small_gain_and_positive_for_large_gain():
+    rng = np.random.default_rng(1)
+    W0 = rng.normal(size=(60, 60))
+    W0 /= np.max(np.abs(np.linalg.eigvals(W0)))  # spectral radius 1
+    h0 = rng.normal(size=60)
+    small = dynamics.lyapunov_max(0.5 * W0, h0, 300)
+    large = dynamics.lyapunov_max(3.0 * W0, h0, 300)
+    assert small == pytest.approx(np.log(0.5), abs=0.1)  # at h = 0 the Jacobian is 0.5 W0
+    assert large > 0.1  # chaos
+    # the 1-D tanh map h -> tanh(w h) with w < 1 contracts to 0 at rate log w
+    assert dynamics.lyapunov_max(np.array([[0.7]]), np.array([0.5]), 400) == pytest.approx(
+        np.log(0.7), abs=1e-6
+    )
+
+
+def test_lyapunov_checks_its_arguments():
+    with pytest.raises(ValueError, match=r"W: expected shape \(n, n\) = \(2, 2\), got \(2, 3\)"):
+        dynamics.lyapunov_max(np.zeros((2, 3)), np.zeros(2), 10)
+    with pytest.raises(ValueError, match="h0: expected shape"):
+        dynamics.lyapunov_max(np.eye(2), np.zeros(3), 10)
+    with pytest.raises(ValueError, match="burn_in: expected fewer steps than steps = 10, got 10"):
+        dynamics.lyapunov_max(np.eye(2), np.zeros(2), 10, burn_in=10)
+    with pytest.raises(ValueError, match="nonlinearity: expected one of"):
+        dynamics.lyapunov_max(np.eye(2), np.zeros(2), 10, burn_in=0, nonlinearity="relu")
+    assert dynamics.lyapunov_max(np.zeros((2, 2)), np.ones(2), 10, burn_in=0) == -np.inf
