@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: $(STAMP)
+	@# fetch and verify the corpora now, so that no lecture waits for a download
+	$(BIN)/python -m rnnbook.data
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) \
 		--LabApp.default_url=/lab/tree/notebooks/01_dynamical_systems.ipynb
 

@@ -182,3 +182,27 @@ def corpus_path(name: str, *, download_if_missing: bool = True) -> Path:
 def load_corpus(name: str) -> str:
     """The text of corpus ``name`` ("timemachine" or "tinyshakespeare"), verified."""
     return corpus_path(name).read_text(encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fetch every corpus now (``make lab`` calls this), so no lecture waits for a download.
+
+    Prints where each corpus is, or why it is not available; returns 1 only with ``--strict``.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Find, or download and verify, the corpora.")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a corpus is missing")
+    args = parser.parse_args(argv)
+    missing = 0
+    for name in CORPORA:
+        try:
+            print(f"{name}: {corpus_path(name)}")
+        except (CorpusUnavailable, ChecksumMismatch) as err:
+            missing += 1
+            print(f"{name}: not available yet. {err}")
+    return 1 if (missing and args.strict) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

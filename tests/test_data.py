@@ -141,3 +141,18 @@ def test_real_corpora_match_their_checksums():
         path = data.corpus_path(name)
         assert path.stat().st_size == corpus.n_bytes
         assert Path(path).name == corpus.filename
+
+
+def test_fetch_all_reports_missing_corpora_without_failing(fake_corpus, monkeypatch, capsys):
+    fake_corpus("http://127.0.0.1:9/fake.txt")
+    monkeypatch.setattr(data, "CORPORA", {"fake": data.CORPORA["fake"]})
+    assert data.main([]) == 0
+    assert "fake: not available yet" in capsys.readouterr().out
+    assert data.main(["--strict"]) == 1
+
+
+def test_fetch_all_finds_cached_corpora(server, fake_corpus, monkeypatch, capsys, tmp_path):
+    fake_corpus(_url(server, "good"))
+    monkeypatch.setattr(data, "CORPORA", {"fake": data.CORPORA["fake"]})
+    assert data.main(["--strict"]) == 0
+    assert f"fake: {tmp_path / 'cache' / 'fake.txt'}" in capsys.readouterr().out
