@@ -32,14 +32,17 @@ def plot_series(ts, series: dict, *, ax=None, title="", xlabel="t", ylabel="s(t)
 
 
 def plot_loglog_error(hs, errors: dict, *, ax=None, reference_orders=(1,), title=""):
-    """Global error against step size on log-log axes, with reference slopes h^p."""
+    """Global error against step size on log-log axes, with reference slopes h^p.
+
+    ``reference_orders[k]`` is drawn through the first point of the k-th series of ``errors``,
+    so each method sits next to the slope it should follow.
+    """
     ax = _axes(ax, figsize=(5, 3.5))
     hs = np.asarray(hs, dtype=float)
     for label, err in errors.items():
         ax.loglog(hs, err, "o-", label=label)
-    first = next(iter(errors.values()))
-    for p in reference_orders:
-        ref = first[0] * (hs / hs[0]) ** p
+    for p, err in zip(reference_orders, errors.values()):
+        ref = np.asarray(err)[0] * (hs / hs[0]) ** p
         ax.loglog(hs, ref, "k--", lw=0.8, label=f"∝ h^{p}")
     ax.set(xlabel="step size h", ylabel="max |error|", title=title)
     ax.legend(fontsize="small")
