@@ -27,8 +27,10 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) \
 		--LabApp.default_url=/lab/tree/notebooks/01_dynamical_systems.ipynb
 
+# Two test workers share the cores with the notebook kernels they start: idle OpenMP threads must
+# sleep rather than spin, or a kernel that asked for 2 threads crawls.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 \
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		tests notebooks solutions
 
