@@ -79,6 +79,10 @@ class RNNLM(nn.Module):
         ``nn.Embedding(V, embed_dim)``.
     tie_weights : bool
         Share the embedding matrix with the output weight V (needs ``embed_dim == n_h``).
+    embed_dropout : float
+        Dropout on the input of the first recurrent layer: the embedding output e^(t), or the
+        one-hot x^(t) when ``embed_dim`` is None.  Active in ``model.train()`` only.  On a small
+        corpus this regulariser matters most (see ``benchmarks/RESULTS.md``).
 
     ``forward(x, state=None) -> (logits, state)`` with ``x (B, T)`` indices and logits
     ``(B, T, V)``; ``state=None`` starts from zeros.
@@ -93,6 +97,7 @@ class RNNLM(nn.Module):
         dropout: float = 0.0,
         embed_dim: int | None = None,
         tie_weights: bool = False,
+        embed_dropout: float = 0.0,
     ):
         super().__init__()
         check_positive("vocab_size", vocab_size, integer=True)
@@ -102,6 +107,11 @@ class RNNLM(nn.Module):
         check_positive("dropout", dropout, allow_zero=True)
         if dropout >= 1:
             raise ValueError(f"dropout: expected a probability in [0, 1), got {dropout!r}")
+        check_positive("embed_dropout", embed_dropout, allow_zero=True)
+        if embed_dropout >= 1:
+            raise ValueError(
+                f"embed_dropout: expected a probability in [0, 1), got {embed_dropout!r}"
+            )
         if embed_dim is not None:
             check_positive("embed_dim", embed_dim, integer=True)
         if tie_weights and embed_dim != n_h:
@@ -121,6 +131,7 @@ class RNNLM(nn.Module):
             dropout=dropout if num_layers > 1 else 0.0,  # torch drops between layers only
         )
         self.drop = nn.Dropout(dropout)
+        self.embed_drop = nn.Dropout(embed_dropout)
         self.output = nn.Linear(n_h, vocab_size)  # o = V h + c
         if tie_weights:
             self.output.weight = self.embedding.weight
@@ -143,7 +154,9 @@ class RNNLM(nn.Module):
             e = self.embedding(x)
         else:
             e = F.one_hot(x, self.vocab_size).to(self.output.weight.dtype)
-        h, state = self.rnn(e, state)  # h: (B, T, n_h), the top layer's h^(t) for every t
+        h, state = self.rnn(
+            self.embed_drop(e), state
+        )  # h: (B, T, n_h), the top layer's h^(t) for every t
         return self.output(self.drop(h)), state
 
 

@@ -82,7 +82,8 @@ def _check_tensor(name: str, value, shape, dims) -> Tensor:
             f"{name}: expected a non-empty tensor of shape {_fmt(dims, shape)}, "
             f"got shape {tuple(value.shape)}"
         )
-    if not bool(torch.isfinite(value).all()):
+    # the finiteness check reads the values: under torch.compile it would break the graph
+    if not torch.compiler.is_compiling() and not bool(torch.isfinite(value).all()):
         bad = tuple(torch.nonzero(~torch.isfinite(value))[0].tolist())
         raise ValueError(f"{name}: expected finite values, got {value[bad].item()} at index {bad}")
     return value

@@ -21,6 +21,7 @@ state)`` with ``x (B, T)`` and logits ``(B, T, V)``.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -48,6 +49,8 @@ class History:
     clipping), ``wall_time[i]`` (seconds since the start) and ``epoch[i]`` describe step i;
     ``val_step[j]``, ``val_loss[j]`` and ``val_ppl[j]`` the j-th evaluation on the validation
     batches.  ``stop_reason`` says why training ended; ``tokens`` counts the target tokens seen.
+    ``best_val_loss`` and ``best_step`` are the lowest validation loss and the step it was
+    measured at (``math.inf`` and -1 before any evaluation).
     """
 
     step: list[int] = field(default_factory=list)
@@ -61,6 +64,8 @@ class History:
     val_ppl: list[float] = field(default_factory=list)
     tokens: int = 0
     stop_reason: str = ""
+    best_val_loss: float = math.inf
+    best_step: int = -1
 
     @property
     def train_ppl(self) -> list[float]:
@@ -100,13 +105,21 @@ def lr_factor(schedule, step: int, total_steps: int | None) -> float:
 def make_optimizer(
     model: nn.Module, optimizer="adam", lr: float = 1e-3, weight_decay: float = 0.0
 ) -> torch.optim.Optimizer:
-    """``"adam"`` -> ``torch.optim.Adam``, ``"sgd"`` -> ``torch.optim.SGD``; an Optimizer as is."""
+    """``"adam"``, ``"adamw"`` or ``"sgd"`` -> that ``torch.optim`` class; an Optimizer as is.
+
+    ``weight_decay`` is added to the gradient by Adam and SGD (an L2 penalty), and subtracted
+    from the weights apart from the adaptive step by AdamW (decoupled decay, ``w <- w - lr *
+    weight_decay * w``), which regularises more evenly across parameters.
+    """
     if isinstance(optimizer, torch.optim.Optimizer):
         return optimizer
-    check_choice("optimizer", optimizer, ("adam", "sgd"))
+    check_choice("optimizer", optimizer, tuple(_OPTIMIZERS))
     check_positive("lr", lr)
-    cls = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-    return cls(model.parameters(), lr=lr, weight_decay=weight_decay)
+    check_positive("weight_decay", weight_decay, allow_zero=True)
+    return _OPTIMIZERS[optimizer](model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+_OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
 def train(
@@ -129,6 +142,7 @@ def train(
     progress: bool = True,
     start_step: int = 0,
     weight_decay: float = 0.0,
+    keep_best: bool = False,
 ) -> History:
     """Train ``model`` on ``train_batches`` and return a :class:`History`.
 
@@ -136,7 +150,7 @@ def train(
     once ``time_limit_s`` seconds have passed, whichever comes first (give at least one), or when
     a callback returns True or raises :class:`StopTraining`.
 
-    ``optimizer``: ``"adam"``, ``"sgd"`` (built with ``lr`` and ``weight_decay``) or a ready
+    ``optimizer``: ``"adam"``, ``"adamw"``, ``"sgd"`` (built with ``lr`` and ``weight_decay``) or a ready
     ``torch.optim.Optimizer`` (its own learning rate is the base rate).  ``lr_schedule``: None,
     ``"cosine"``, ``"step"`` or a callable ``step -> factor`` (see :func:`lr_factor`).
     ``clip_norm``: the largest gradient norm allowed (``None`` turns clipping off).
@@ -146,6 +160,10 @@ def train(
     attribute is missing); it restarts from zero every epoch.  ``autocast_bf16=None`` uses
     bfloat16 autocast on CUDA only.  ``start_step`` resumes step numbering (and the position in
     the batch stream, and the schedule) after a checkpoint.
+
+    ``keep_best=True`` (needs ``val_batches``) copies the weights whenever the validation loss
+    reaches a new low and loads the best copy into ``model`` at the end (early stopping without
+    stopping); ``history.best_val_loss`` and ``history.best_step`` say which evaluation won.
 
     A loss that is NaN or infinite stops training with ``FloatingPointError``.
     """
@@ -164,6 +182,8 @@ def train(
     check_positive("start_step", start_step, integer=True, allow_zero=True)
     if lr_schedule is not None and not callable(lr_schedule):
         check_choice("lr_schedule", lr_schedule, ("cosine", "step"))
+    if keep_best and val_batches is None:
+        raise ValueError("keep_best: expected val_batches= to choose the best weights, got None")
 
     device = pick_device(device) if device is None or isinstance(device, str) else device
     model.to(device)
@@ -181,6 +201,7 @@ def train(
     params = [p for p in model.parameters() if p.requires_grad]
 
     history = History()
+    best = _BestWeights(model) if keep_best else None
     bar = _progress_bar(remaining, progress)
     t0 = time.perf_counter()
     step, epoch, skip = start_step, 0, start_step
@@ -243,7 +264,7 @@ def train(
                     bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}", refresh=False)
 
                 if val_batches is not None and eval_every is not None and step % eval_every == 0:
-                    _validate_into(history, model, val_batches, device, step)
+                    _validate_into(history, model, val_batches, device, step, best)
                     last_eval = step
                 stop = _run_callbacks(callbacks, step, history)
                 if not stop and time_limit_s is not None and history.wall_time[-1] >= time_limit_s:
@@ -256,7 +277,7 @@ def train(
                 stop = "train_batches gave no batches (a one-pass generator is used up)"
                 break
             if val_batches is not None and eval_every is None and step > start_step:
-                _validate_into(history, model, val_batches, device, step)
+                _validate_into(history, model, val_batches, device, step, best)
                 last_eval = step
             if steps is not None and step >= steps:
                 stop = "steps"
@@ -266,8 +287,10 @@ def train(
         if bar is not None:
             bar.close()
     if val_batches is not None and last_eval != step and step > start_step:
-        _validate_into(history, model, val_batches, device, step)
+        _validate_into(history, model, val_batches, device, step, best)
     history.stop_reason = stop
+    if best is not None and best.state is not None:
+        model.load_state_dict(best.state)
     return history
 
 
@@ -286,11 +309,25 @@ def _progress_bar(total, enabled: bool):
     return tqdm(total=total, desc="train", unit="step", leave=True)
 
 
-def _validate_into(history: History, model, val_batches, device, step: int) -> None:
+class _BestWeights:
+    """A copy of the model's weights at its lowest validation loss so far."""
+
+    def __init__(self, model: nn.Module):
+        self.model, self.state = model, None
+
+    def save(self) -> None:
+        self.state = copy.deepcopy(self.model.state_dict())
+
+
+def _validate_into(history: History, model, val_batches, device, step: int, best=None) -> None:
     result = evaluate(model, val_batches, device=device)
     history.val_step.append(step)
     history.val_loss.append(result["nll"])
     history.val_ppl.append(result["ppl"])
+    if result["nll"] < history.best_val_loss:
+        history.best_val_loss, history.best_step = result["nll"], step
+        if best is not None:
+            best.save()
     model.train()
 
 

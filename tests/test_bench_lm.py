@@ -14,6 +14,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -80,6 +81,57 @@ def test_timemachine_table_has_every_split_and_cell():
         assert 1.0 < best <= final < 60.0, r
         assert number(r[6]) >= 0 and number(r[7]) > 0  # wall time, tokens/s
     assert [r[8] for r in rows[:3]] == ["7.2", "6.7", "6.5"]  # d2l's published figures
+    for r in rows[:3]:  # --tiny: the d2l split trains an ensemble of two
+        members = [float(v) for v in r[9].split(",")]
+        assert r[2].startswith("2 x") and len(members) == 2, r
+        assert number(r[3]) <= math.exp(np.mean(np.log(members))) + 1e-3, r  # Jensen
+
+
+def bench_module():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_timemachine
+    finally:
+        sys.path.remove(str(BENCH))
+    return bench_timemachine
+
+
+def test_ensemble_of_one_is_evaluate_and_averaging_beats_the_members():
+    import torch
+
+    from rnnbook.lm import RNNLM, evaluate
+
+    bench = bench_module()
+    torch.manual_seed(0)
+    val = [(torch.randint(0, 7, (5, 6)), torch.randint(0, 7, (5, 6))) for _ in range(2)]
+    a, b = RNNLM(7, 8, "gru", embed_dim=4), RNNLM(7, 8, "lstm", embed_dim=4)
+    assert bench.ensemble_ppl([a], val) == pytest.approx(evaluate(a, val)["ppl"], rel=1e-6)
+    pa, pb = evaluate(a, val)["ppl"], evaluate(b, val)["ppl"]
+    both = bench.ensemble_ppl([a, b], val)
+    assert both <= math.sqrt(pa * pb) + 1e-9  # log of the mean >= mean of the logs
+    assert both != pytest.approx(pa) and both != pytest.approx(pb)
+
+
+def test_weight_drop_masks_w_in_training_and_leaves_evaluation_alone():
+    import torch
+
+    from rnnbook.lm import RNNLM
+
+    bench = bench_module()
+    torch.manual_seed(0)
+    x = torch.randint(0, 7, (3, 6))
+    plain = RNNLM(7, 8, "lstm", embed_dim=4)
+    dropped = bench.WeightDropLM(7, 8, "lstm", embed_dim=4, weight_drop=0.5)
+    dropped.load_state_dict(plain.state_dict())
+    plain.eval(), dropped.eval()
+    assert torch.equal(dropped(x)[0], plain(x)[0])
+    dropped.train()
+    w = dropped.rnn.weight_hh_l0.detach().clone()
+    out1, out2 = dropped(x)[0], dropped(x)[0]
+    assert not torch.allclose(out1, plain(x)[0]) and not torch.allclose(out1, out2)  # new masks
+    out1.sum().backward()  # the gradient reaches the undropped matrix, which is unchanged
+    assert dropped.rnn.weight_hh_l0.grad is not None
+    assert torch.equal(dropped.rnn.weight_hh_l0, w)
 
 
 def test_shakespeare_table_reports_nats_and_bits():

@@ -320,9 +320,7 @@ def test_bad_constructor_arguments():
         StackedRNN("lstm", N_X, N_H, 2, dropout=1.5)
     with pytest.raises(ValueError, match=r"n_h: expected a positive int, got 0"):
         StackedRNN("lstm", N_X, 0)
-    with pytest.raises(
-        ValueError, match=r"fast: the fast paths exist for unidirectional LSTMs"
-    ):
+    with pytest.raises(ValueError, match=r"fast: the fast paths exist for unidirectional LSTMs"):
         StackedRNN("gru", N_X, N_H, fast=True)
 
 
@@ -385,3 +383,24 @@ def test_fast_path_names_are_checked():
         ValueError, match="fast: the fast paths exist for unidirectional LSTMs only"
     ):
         StackedRNN("gru", 3, 4, fast="bptt")
+
+
+def test_finiteness_check_is_skipped_while_compiling(monkeypatch):
+    """The value check would break a torch.compile graph; the shape checks stay."""
+    ours, _ = pair("rnn")
+    x = seq()
+    x[2, 1, 3] = float("nan")
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    out, _ = ours(x)  # no ValueError: the NaN passes through, as in nn.RNN
+    assert torch.isnan(out[2:]).any() and torch.isfinite(out[:2]).all()
+    with pytest.raises(ValueError, match=r"x: expected a 3-D tensor"):
+        ours(x[0])
+
+
+def test_stacked_rnn_compiles_to_one_graph():
+    ours, _ = pair("gru")
+    x = seq()
+    compiled = torch.compile(ours, backend="eager", fullgraph=True)  # raises on a graph break
+    out, h = compiled(x)
+    ref_out, ref_h = ours(x)
+    assert torch.allclose(out, ref_out, atol=TOL) and torch.allclose(h, ref_h, atol=TOL)
