@@ -106,7 +106,9 @@ def test_params_of_another_cell():
 
 
 def test_bad_nonlinearity_name():
-    with raises(ValueError, "nonlinearity:", "['tanh', 'sigmoid', 'relu', 'identity']", "got 'softplus'"):
+    with raises(
+        ValueError, "nonlinearity:", "['tanh', 'sigmoid', 'relu', 'identity']", "got 'softplus'"
+    ):
         ElmanCell(N_X, N_H, nonlinearity="softplus")
 
 
