@@ -14,7 +14,7 @@ Scoring: after training, the whole validation split is read once, in order, as o
 zero state, in chunks of 1,000 characters with the state carried across chunks, in float32;
 every character after the first is predicted once, and the figure is the mean negative
 log-likelihood in nats per character over all of them.  (nanoGPT's own ``estimate_loss`` averages
-200 random blocks of 256 characters instead; the reference figures in /work/shared/data/README.md
+200 random blocks of 256 characters instead; the published reference figures
 give both.)
 
     python benchmarks/bench_shakespeare.py            # 5 min of training, about 6 min in all

@@ -21,7 +21,7 @@ from rnnbook.text import (
     tokenize,
 )
 
-_LOCAL_CORPORA = Path("/work/shared/data/corpora")
+_LOCAL_CORPORA = Path(__file__).resolve().parents[2] / "shared" / "data" / "corpora"
 
 
 @pytest.fixture(autouse=True)
