@@ -40,6 +40,14 @@ def expect_attempted(value, name: str):
     return value
 
 
+def as_float_array(name: str, got) -> np.ndarray:
+    """``got`` as a float array, or CheckFailed naming what arrived instead."""
+    try:
+        return np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} should be a numeric array, got {type(got).__name__}") from None
+
+
 def expect_shape(name: str, got, shape: tuple, hint: str = "") -> np.ndarray:
     """Check that ``got`` is an array-like of ``shape``."""
     arr = np.asarray(got)

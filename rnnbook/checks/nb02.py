@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook import graph
-from rnnbook.checks import CheckFailed, call_student, expect_close, expect_shape
+from rnnbook.checks import CheckFailed, as_float_array, call_student, expect_close, expect_shape
 
 __all__ = [
     "check_sigmoid_layer_backward",
@@ -24,13 +24,6 @@ __all__ = [
     "check_vector_chain_rule",
     "check_numerical_gradient",
 ]
-
-
-def _as_float(name: str, got) -> np.ndarray:
-    try:
-        return np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{name} should be a numeric array, got {type(got).__name__}") from None
 
 
 def _same(a: np.ndarray, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
@@ -44,7 +37,7 @@ def _unpack(out, fn_name: str, names: tuple[str, ...]) -> list[np.ndarray]:
         if isinstance(out, (tuple, list)):
             got += f" of length {len(out)}"
         raise CheckFailed(f"{fn_name} should return a tuple ({', '.join(names)}), got {got}")
-    return [_as_float(n, v) for n, v in zip(names, out)]
+    return [as_float_array(n, v) for n, v in zip(names, out)]
 
 
 def _check_gradient_shape(name: str, got: np.ndarray, like: str, shape: tuple, hint: str) -> None:
@@ -328,7 +321,7 @@ def check_numerical_gradient(fn, *, seed: int = 0) -> None:
                 f"numerical_gradient for {label} returned one number: perturb one entry at a "
                 "time (x + eps e_j) and return an array with the shape of x"
             )
-        got = _as_float("grad", got)
+        got = as_float_array("grad", got)
         expect_shape(
             f"numerical_gradient for {label}", got, shape, "the gradient has the shape of x"
         )
@@ -374,7 +367,7 @@ def check_numerical_gradient(fn, *, seed: int = 0) -> None:
     # eps must be the one asked for: with a large eps the truncation error becomes visible.
     f = _exp2
     x = rng.uniform(-1.0, 1.0, size=3)
-    got = _as_float("grad", call_student(fn, f, x.copy(), 1e-2, name="numerical_gradient"))
+    got = as_float_array("grad", call_student(fn, f, x.copy(), 1e-2, name="numerical_gradient"))
     expected = _central(f, x, 1e-2)
     if _same(got, 2 * np.exp(2 * x), rtol=1e-7) and not _same(
         expected, 2 * np.exp(2 * x), rtol=1e-7

@@ -10,7 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook import hopfield
-from rnnbook.checks import CheckFailed, call_student, expect_close, expect_shape, expect_true
+from rnnbook.checks import (
+    CheckFailed,
+    as_float_array,
+    call_student,
+    expect_close,
+    expect_shape,
+    expect_true,
+)
 
 __all__ = [
     "check_accuracy_by_strength",
@@ -19,13 +26,6 @@ __all__ = [
     "check_energy",
     "check_hebbian",
 ]
-
-
-def _as_float(name: str, got) -> np.ndarray:
-    try:
-        return np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{name} should be a numeric array, got {type(got).__name__}") from None
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
@@ -40,7 +40,7 @@ def check_hebbian(fn, *, n: int = 24, p: int = 3, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     xi = hopfield.random_patterns(n, p, rng)
     expected = hopfield.hebbian_weights(xi)
-    got = _as_float("W", call_student(fn, xi.copy(), name="hebbian"))
+    got = as_float_array("W", call_student(fn, xi.copy(), name="hebbian"))
     if got.shape == (p, p):
         raise CheckFailed(
             f"W has shape {got.shape}, expected ({n}, {n}): you computed patterns.T @ patterns. "
@@ -80,7 +80,7 @@ def check_energy(fn, *, n: int = 20, p: int = 2, batch: int = 4, seed: int = 0) 
     # a stored pattern (low energy), its mirror image, and random states
     s = np.concatenate([xi[:, :1], -xi[:, :1], hopfield.random_patterns(n, batch - 2, rng)], 1)
     expected = hopfield.energy(W, s)
-    got = _as_float("E", call_student(fn, W.copy(), s.copy(), name="energy"))
+    got = as_float_array("E", call_student(fn, W.copy(), s.copy(), name="energy"))
     if got.shape == (batch, batch):
         raise CheckFailed(
             f"E has shape {got.shape}, expected ({batch},): s.T @ W @ s holds every pair of "
@@ -119,7 +119,9 @@ def check_async_sweep(fn, *, n: int = 30, p: int = 8, batch: int = 5, seed: int 
     s = hopfield.random_patterns(n, batch, rng)
     order = rng.permutation(n)
     s_in = s.copy()
-    got = _as_float("s_new", call_student(fn, W.copy(), s_in, order.copy(), name="async_sweep"))
+    got = as_float_array(
+        "s_new", call_student(fn, W.copy(), s_in, order.copy(), name="async_sweep")
+    )
     expect_true(
         np.array_equal(s_in, s),
         "your function changed the array s it was given: work on a copy (s = s.copy())",
@@ -150,7 +152,7 @@ def check_async_sweep(fn, *, n: int = 30, p: int = 8, batch: int = 5, seed: int 
     W_tie[:, 0] = 0.0
     s_tie = s.copy()
     s_tie[0] = np.where(np.arange(batch) % 2 == 0, -1.0, 1.0)
-    got_tie = _as_float(
+    got_tie = as_float_array(
         "s_new", call_student(fn, W_tie, s_tie.copy(), order.copy(), name="async_sweep")
     )
     expect_shape("s_new", got_tie, (n, batch))
@@ -175,7 +177,7 @@ def check_dale_recurrent(fn, *, n_h: int = 10, n_exc: int = 8, seed: int = 0) ->
     """``fn(W_raw (n_h, n_h), n_exc) -> W``: ``W = |W_raw| D``, first n_exc columns >= 0."""
     rng = np.random.default_rng(seed)
     W_raw = rng.normal(size=(n_h, n_h))
-    got = _as_float("W", call_student(fn, W_raw.copy(), n_exc, name="dale_recurrent"))
+    got = as_float_array("W", call_student(fn, W_raw.copy(), n_exc, name="dale_recurrent"))
     expect_shape("W", got, (n_h, n_h), "W has the same shape as W_raw")
     expected = _dale_reference(W_raw, n_exc)
     if _same(got, expected):
@@ -221,7 +223,7 @@ def check_accuracy_by_strength(fn, *, n_trials: int = 200, seed: int = 0) -> Non
         raise CheckFailed(
             f"accuracy_by_strength should return a pair (levels, accuracy), got {type(out).__name__}"
         )
-    got_levels, got_acc = _as_float("levels", out[0]), _as_float("accuracy", out[1])
+    got_levels, got_acc = as_float_array("levels", out[0]), as_float_array("accuracy", out[1])
     if got_levels.shape == (2 * len(strengths),):
         raise CheckFailed(
             f"levels has {got_levels.size} entries, expected {len(strengths)}: group the trials by "
