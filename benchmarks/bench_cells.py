@@ -63,6 +63,8 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from common import cpu_model  # noqa: E402
+
 from rnnbook import bptt, cells  # noqa: E402
 from rnnbook.torch_cells import StackedRNN  # noqa: E402
 
@@ -224,17 +226,6 @@ def time_rows(rows, n_h, B, T, n_y, rounds, min_time):
                 step()
                 samples[row].append(time.perf_counter() - t0)
     return {row: (statistics.median(s), len(s)) for row, s in samples.items()}
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(args) -> int:
