@@ -35,11 +35,11 @@ test: $(STAMP)
 		tests notebooks solutions
 
 exercises: $(STAMP)
-	$(BIN)/python -m rnnbook.exercises
+	$(BIN)/python -m rnnbook.course.exercises
 
 grade: $(STAMP)
 	@test -n "$(NB)" || (echo "usage: make grade NB=path/to/student.ipynb" && exit 2)
-	$(BIN)/python -m rnnbook.grading "$(NB)"
+	$(BIN)/python -m rnnbook.course.grading "$(NB)"
 
 clean-outputs: $(STAMP)
 	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb solutions/*.ipynb

@@ -1,29 +1,24 @@
 """rnnbook: the support library of a course on recurrent neural networks.
 
-Modules (one topic each):
+Three rooms:
 
-Recurrent core (numpy, hand-written backward; never imports torch):
-- ``cells``: Elman, Jordan, LSTM and GRU cells, output layer, softmax cross-entropy, embedding
+The recurrent core, imported as ``from rnnbook import cells, bptt``:
+- ``cells``: Elman, Jordan, LSTM and GRU cells in numpy, forward and backward side by side
 - ``bptt``: sequence loss and BPTT (Goodfellow eqs. 10.22-10.28), truncation, gradient clipping
 - ``gradcheck``: central finite differences in float64
-
-PyTorch and graphs:
-- ``torch_cells``: the same cells as ``nn.Module``s, layers, stacks, weight copying to ``nn.RNN``/``nn.LSTM``/``nn.GRU``
+- ``torch_cells``: the same cells as ``nn.Module``s, layers, stacks, weight copying to
+  ``nn.RNN``/``nn.LSTM``/``nn.GRU``
 - ``graph`` / ``drawing``: computational graphs, unrolled and folded, and their drawings
+- ``data`` / ``text``: the corpora (downloaded once, verified, cached) and the text pipeline
+- ``lm`` / ``training`` / ``sampling`` / ``checkpoint`` / ``devices``: the language model, the
+  training loop, generation, saving and resuming, where tensors live
+- ``plotting`` / ``liveplot``: figures and widgets (the only modules that import matplotlib)
 
-Language models:
-- ``data``: the course's corpora, downloaded once, verified and cached
-- ``text``: tokens, vocabularies, one-hot, batching, the d2l Time Machine split
-- ``lm`` / ``training`` / ``sampling`` / ``checkpoint`` / ``devices`` / ``ngram`` / ``liveplot``
+``rnnbook.topics``: one module per lecture topic (Euler's method, the tagger, long-lag tasks, the
+gradient cliff, information theory, n-grams, the numpy language model, unit inspection,
+throughput, data parallelism, Hopfield networks, the excitatory-inhibitory network).
 
-Topics of single notebooks: ``dynamics`` (01), ``tagging`` (03), ``tasks`` and ``cliff`` (05),
-``info`` and ``np_lm`` (06), ``inspect_units`` (07), ``ddp`` and ``throughput`` (08),
-``hopfield`` and ``neuro`` (09).
-
-Course machinery:
-- ``exercises`` / ``grading``: the exercise pipeline (nbgrader format) and the grader
-- ``checks``: exercise checkers that say precisely what is wrong
-- ``plotting``: general figures and widgets
+``rnnbook.course``: the instructor's machinery (exercise checkers, exercise generation, grading).
 """
 
 from __future__ import annotations

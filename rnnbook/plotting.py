@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnnbook import dynamics
+from rnnbook.topics import dynamics
 
 
 def _axes(ax=None, figsize=(6, 3.5)):

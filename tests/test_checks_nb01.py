@@ -5,9 +5,9 @@ import re
 import numpy as np
 import pytest
 
-from rnnbook import dynamics
-from rnnbook.checks import CheckFailed, NotAttempted
-from rnnbook.checks import nb01 as checks
+from rnnbook.course.checks import CheckFailed, NotAttempted
+from rnnbook.course.checks import nb01 as checks
+from rnnbook.topics import dynamics
 
 
 def _stub(*args, **kwargs):

@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from rnnbook.checks import CheckFailed, NotAttempted
-from rnnbook.checks import nb02 as checks
+from rnnbook.course.checks import CheckFailed, NotAttempted
+from rnnbook.course.checks import nb02 as checks
 
 
 def _stub(*args, **kwargs):

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from rnnbook import cells
-from rnnbook.checks import CheckFailed, NotAttempted
-from rnnbook.checks import nb03 as checks
+from rnnbook.course.checks import CheckFailed, NotAttempted
+from rnnbook.course.checks import nb03 as checks
 
 torch.set_num_threads(1)
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from rnnbook import bptt, cells
-from rnnbook.checks import CheckFailed, NotAttempted
-from rnnbook.checks import nb04 as checks
+from rnnbook.course.checks import CheckFailed, NotAttempted
+from rnnbook.course.checks import nb04 as checks
 
 _CELL = cells.ElmanCell(3, 4)
 

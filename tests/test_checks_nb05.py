@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from rnnbook import bptt, tasks
-from rnnbook.checks import CheckFailed, NotAttempted
-from rnnbook.checks import nb05 as checks
+from rnnbook import bptt
+from rnnbook.course.checks import CheckFailed, NotAttempted
+from rnnbook.course.checks import nb05 as checks
+from rnnbook.topics import long_lag_tasks
 
 
 def _stub(*args, **kwargs):
@@ -25,7 +26,7 @@ def right_irnn(n_x, n_h, rng):
 
 
 def right_adding(batch, length, rng):
-    return tasks.adding_problem(batch, length, rng, dtype=np.float64)
+    return long_lag_tasks.adding_problem(batch, length, rng, dtype=np.float64)
 
 
 def test_right_answers_pass():

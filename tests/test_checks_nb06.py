@@ -5,9 +5,9 @@ import re
 import numpy as np
 import pytest
 
-from rnnbook import info
-from rnnbook.checks import CheckFailed, NotAttempted
-from rnnbook.checks import nb06 as checks
+from rnnbook.course.checks import CheckFailed, NotAttempted
+from rnnbook.course.checks import nb06 as checks
+from rnnbook.topics import information
 
 
 def _stub(*args, **kwargs):
@@ -15,19 +15,19 @@ def _stub(*args, **kwargs):
 
 
 def entropy_bits(p):
-    return info.entropy(p)
+    return information.entropy(p)
 
 
 def kl_bits(p, q):
-    return info.kl_divergence(p, q)
+    return information.kl_divergence(p, q)
 
 
 def cross_entropy_bits(p, q):
-    return info.cross_entropy(p, q)
+    return information.cross_entropy(p, q)
 
 
 def perplexity_from_nll(nlls, unit):
-    return info.perplexity(np.mean(nlls), unit)
+    return information.perplexity(np.mean(nlls), unit)
 
 
 def _softmax(o):
@@ -63,12 +63,22 @@ def test_stub_is_not_attempted(call):
 @pytest.mark.parametrize(
     "funcs, hint",
     [
-        ((lambda p: info.entropy(p, "nats"), kl_bits, cross_entropy_bits), "is in nats"),
-        ((lambda p: -info.entropy(p), kl_bits, cross_entropy_bits), "wrong sign"),
+        ((lambda p: information.entropy(p, "nats"), kl_bits, cross_entropy_bits), "is in nats"),
+        ((lambda p: -information.entropy(p), kl_bits, cross_entropy_bits), "wrong sign"),
         ((lambda p: float(-np.sum(p * np.log2(p))), kl_bits, cross_entropy_bits), "0 log 0 = 0"),
-        ((entropy_bits, lambda p, q: info.kl_divergence(p, q, "nats"), cross_entropy_bits), "nats"),
-        ((entropy_bits, lambda p, q: info.kl_divergence(q, p), cross_entropy_bits), "D_KL(q ‖ p)"),
-        ((entropy_bits, kl_bits, lambda p, q: info.cross_entropy(q, p)), "swaps p and q"),
+        (
+            (
+                entropy_bits,
+                lambda p, q: information.kl_divergence(p, q, "nats"),
+                cross_entropy_bits,
+            ),
+            "nats",
+        ),
+        (
+            (entropy_bits, lambda p, q: information.kl_divergence(q, p), cross_entropy_bits),
+            "D_KL(q ‖ p)",
+        ),
+        ((entropy_bits, kl_bits, lambda p, q: information.cross_entropy(q, p)), "swaps p and q"),
         ((entropy_bits, kl_bits, kl_bits), "CE = H(p) + D_KL(p ‖ q)"),
     ],
 )

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook.checks import CheckFailed, NotAttempted
-from rnnbook.checks import nb07 as checks
+from rnnbook.course.checks import CheckFailed, NotAttempted
+from rnnbook.course.checks import nb07 as checks
 
 torch.set_num_threads(1)
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook import ddp, throughput
-from rnnbook.checks import CheckFailed, NotAttempted
-from rnnbook.checks import nb08 as checks
+from rnnbook.course.checks import CheckFailed, NotAttempted
+from rnnbook.course.checks import nb08 as checks
 from rnnbook.lm import lm_loss
+from rnnbook.topics import data_parallel, throughput
 
 torch.set_num_threads(1)
 
@@ -41,7 +41,7 @@ def right_rng(fn):
 def test_right_answers_pass():
     checks.check_forward_on(right_forward_on)
     checks.check_steady_throughput(right_throughput)
-    checks.check_allreduce_mean(ddp.allreduce_mean)
+    checks.check_allreduce_mean(data_parallel.allreduce_mean)
     checks.check_call_with_rng_restored(right_rng)
 
 
@@ -122,12 +122,12 @@ def _summed(grads):
 
 
 def _shared(grads):
-    means = ddp.allreduce_mean(grads)[0]
+    means = data_parallel.allreduce_mean(grads)[0]
     return [means for _ in grads]
 
 
 def _in_place(grads):
-    means = ddp.allreduce_mean(grads)[0]
+    means = data_parallel.allreduce_mean(grads)[0]
     for rank in grads:
         for g, m in zip(rank, means):
             g.copy_(m)
@@ -138,7 +138,7 @@ def _in_place(grads):
     "wrong, hint",
     [
         (_summed, "is the sum over ranks"),
-        (lambda grads: ddp.allreduce_mean(grads)[0], "one list of gradients per rank"),
+        (lambda grads: data_parallel.allreduce_mean(grads)[0], "one list of gradients per rank"),
         (
             lambda grads: [[g.mean() for g in rank] for rank in grads],
             "not over the entries of one gradient",

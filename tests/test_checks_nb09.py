@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnbook.checks import CheckFailed, NotAttempted, nb09
+from rnnbook.course.checks import CheckFailed, NotAttempted, nb09
 
 WRONG_FILE = Path(__file__).parent / "wrong_answers" / "09_neuroscience.py"
 

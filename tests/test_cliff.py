@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnbook import cliff
+from rnnbook.topics import gradient_cliff
 
 
 def _numerical_grad(surface, theta, eps=1e-6):
@@ -17,13 +17,13 @@ def _numerical_grad(surface, theta, eps=1e-6):
 
 @pytest.mark.parametrize("theta", [[-1.0, 0.5], [0.01, 0.0], [0.2, 0.3], [2.0, -1.0]])
 def test_grad_matches_finite_differences(theta):
-    s = cliff.CliffSurface()
+    s = gradient_cliff.CliffSurface()
     theta = np.array(theta)
     assert np.allclose(s.grad(theta), _numerical_grad(s, theta), rtol=1e-5, atol=1e-6)
 
 
 def test_wall_is_much_steeper_than_the_bowl():
-    s = cliff.CliffSurface()
+    s = gradient_cliff.CliffSurface()
     on_wall = np.linalg.norm(s.grad(np.array([s.c, 0.0])))
     away = np.linalg.norm(s.grad(np.array([-1.0, 0.0])))
     assert on_wall > 20 * away
@@ -31,10 +31,10 @@ def test_wall_is_much_steeper_than_the_bowl():
 
 
 def test_clipping_keeps_the_path_bounded_and_unclipped_jumps():
-    s = cliff.CliffSurface()
-    free = cliff.descend(s, [-2.5, 1.0], 0.2, 40)
-    clipped = cliff.descend(s, [-2.5, 1.0], 0.2, 40, clip=1.0)
-    by_value = cliff.descend(s, [-2.5, 1.0], 0.2, 40, clip=1.0, clip_mode="value")
+    s = gradient_cliff.CliffSurface()
+    free = gradient_cliff.descend(s, [-2.5, 1.0], 0.2, 40)
+    clipped = gradient_cliff.descend(s, [-2.5, 1.0], 0.2, 40, clip=1.0)
+    by_value = gradient_cliff.descend(s, [-2.5, 1.0], 0.2, 40, clip=1.0, clip_mode="value")
     assert free.shape == (41, 2)
     assert np.linalg.norm(np.diff(free, axis=0), axis=1).max() > 10
     assert np.linalg.norm(np.diff(clipped, axis=0), axis=1).max() <= 0.2 + 1e-12
@@ -43,8 +43,8 @@ def test_clipping_keeps_the_path_bounded_and_unclipped_jumps():
 
 
 def test_descend_without_a_cliff_is_plain_gradient_descent():
-    s = cliff.CliffSurface(height=0.0)
-    path = cliff.descend(s, [0.0, 1.0], 0.1, 3)
+    s = gradient_cliff.CliffSurface(height=0.0)
+    path = gradient_cliff.descend(s, [0.0, 1.0], 0.1, 3)
     theta = np.array([0.0, 1.0])
     for row in path[1:]:
         theta = theta - 0.1 * s.grad(theta)
@@ -55,13 +55,15 @@ def test_one_unit_rnn_loss_iterates_the_unit():
     h = 0.5
     for _ in range(5):
         h = 3.0 / (1 + np.exp(-h)) - 1.0
-    assert np.isclose(cliff.one_unit_rnn_loss(3.0, -1.0, steps=5), (h - 0.7) ** 2)
-    grid = cliff.one_unit_rnn_loss(np.ones((3, 4)), np.zeros((3, 4)))
+    assert np.isclose(gradient_cliff.one_unit_rnn_loss(3.0, -1.0, steps=5), (h - 0.7) ** 2)
+    grid = gradient_cliff.one_unit_rnn_loss(np.ones((3, 4)), np.zeros((3, 4)))
     assert grid.shape == (3, 4)
 
 
 def test_errors_name_the_argument():
     with pytest.raises(ValueError, match="clip_mode: expected one of"):
-        cliff.descend(cliff.CliffSurface(), [0.0, 0.0], 0.1, 3, clip=1.0, clip_mode="max")
+        gradient_cliff.descend(
+            gradient_cliff.CliffSurface(), [0.0, 0.0], 0.1, 3, clip=1.0, clip_mode="max"
+        )
     with pytest.raises(ValueError, match="theta0: expected shape"):
-        cliff.descend(cliff.CliffSurface(), [0.0, 0.0, 0.0], 0.1, 3)
+        gradient_cliff.descend(gradient_cliff.CliffSurface(), [0.0, 0.0, 0.0], 0.1, 3)

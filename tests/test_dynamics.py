@@ -1,9 +1,9 @@
-"""Dynamical systems and Euler's method (rnnbook.dynamics)."""
+"""Dynamical systems and Euler's method (rnnbook.topics.dynamics)."""
 
 import numpy as np
 import pytest
 
-from rnnbook import dynamics
+from rnnbook.topics import dynamics
 
 
 def test_euler_decay_against_exponential():

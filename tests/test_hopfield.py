@@ -1,11 +1,11 @@
-"""rnnbook.hopfield: Hebb's rule, updates, the energy and recall."""
+"""rnnbook.topics.hopfield: Hebb's rule, updates, the energy and recall."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rnnbook import hopfield as hp
+from rnnbook.topics import hopfield as hp
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
-"""Tests of rnnbook.ngram: add-k and interpolated Kneser-Ney n-gram models."""
+"""Tests of rnnbook.topics.ngram: add-k and interpolated Kneser-Ney n-gram models."""
 
 import math
 
 import numpy as np
 import pytest
 
-from rnnbook.ngram import NGramLM
+from rnnbook.topics.ngram import NGramLM
 
 CORPUS = "a b a b c".split()  # V = {a, b, c, <unk>}, |V| = 4
 TEXT = "the cat sat on the mat the cat ate the rat".split()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook import tagging
+from rnnbook.topics import tagging
 
 torch.set_num_threads(1)
 

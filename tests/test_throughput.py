@@ -5,8 +5,8 @@ import time
 import pytest
 import torch
 
-from rnnbook import throughput
 from rnnbook.lm import RNNLM
+from rnnbook.topics import throughput
 from rnnbook.torch_cells import StackedRNN
 
 torch.set_num_threads(1)

@@ -1,10 +1,10 @@
-"""rnnbook.torch_graph: autograd's recorded graph as an rnnbook.graph.Graph."""
+"""rnnbook.topics.autograd_graph: autograd's recorded graph as an rnnbook.graph.Graph."""
 
 import pytest
 import torch
 
 from rnnbook.graph import Graph
-from rnnbook.torch_graph import recorded_graph
+from rnnbook.topics.autograd_graph import recorded_graph
 
 torch.set_num_threads(1)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook import dynamics
-from rnnbook.checks import CheckFailed, call_student, expect_close, expect_shape, expect_true
+from rnnbook.course.checks import CheckFailed, call_student, expect_close, expect_shape, expect_true
+from rnnbook.topics import dynamics
 
 # Test systems: a decay, a linear system with a time-dependent force, and a vector system.
 _SYSTEMS = [

@@ -8,8 +8,8 @@ replaces each ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region with a stub
 
 Usage::
 
-    python -m rnnbook.exercises            # regenerate exercises/ from solutions/
-    python -m rnnbook.exercises --check    # exit 1 if exercises/ is stale
+    python -m rnnbook.course.exercises            # regenerate exercises/ from solutions/
+    python -m rnnbook.course.exercises --check    # exit 1 if exercises/ is stale
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 

@@ -13,8 +13,8 @@ The grader
 
 Usage::
 
-    python -m rnnbook.grading exercises/01_dynamical_systems.ipynb
-    python -m rnnbook.grading my_copy.ipynb --source solutions/01_dynamical_systems.ipynb
+    python -m rnnbook.course.grading exercises/01_dynamical_systems.ipynb
+    python -m rnnbook.course.grading my_copy.ipynb --source solutions/01_dynamical_systems.ipynb
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from rnnbook.exercises import SOLUTIONS, student_version
+from rnnbook.course.exercises import SOLUTIONS, student_version
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 NOT_ATTEMPTED_ERRORS = {"NotImplementedError", "NotAttempted"}

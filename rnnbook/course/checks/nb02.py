@@ -16,7 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook import graph
-from rnnbook.checks import CheckFailed, as_float_array, call_student, expect_close, expect_shape
+from rnnbook.course.checks import (
+    CheckFailed,
+    as_float_array,
+    call_student,
+    expect_close,
+    expect_shape,
+)
 
 __all__ = [
     "check_sigmoid_layer_backward",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook import info
-from rnnbook.checks import CheckFailed, call_student, expect_close, expect_shape, expect_true
+from rnnbook.course.checks import CheckFailed, call_student, expect_close, expect_shape, expect_true
+from rnnbook.topics import information
 
 # ------------------------------------------------------------------------------------------
 # Exercise 1: entropy, KL divergence and cross-entropy in bits
@@ -36,7 +36,7 @@ def check_information(entropy_bits, kl_bits, cross_entropy_bits) -> None:
         p_arr, q_arr = np.array(p), np.array(q)
         label = f"p = {p}"
         got = _scalar(f"entropy_bits({label})", call_student(entropy_bits, p_arr.copy()))
-        want = info.entropy(p_arr)
+        want = information.entropy(p_arr)
         if np.isclose(got, want * ln2):
             raise CheckFailed(f"entropy_bits({label}) is in nats: use log base 2 (np.log2)")
         if np.isclose(got, -want):
@@ -45,10 +45,10 @@ def check_information(entropy_bits, kl_bits, cross_entropy_bits) -> None:
 
         label = f"p = {p}, q = {q}"
         got = _scalar(f"kl_bits({label})", call_student(kl_bits, p_arr.copy(), q_arr.copy()))
-        want = info.kl_divergence(p_arr, q_arr)
+        want = information.kl_divergence(p_arr, q_arr)
         if np.isclose(got, want * ln2):
             raise CheckFailed(f"kl_bits({label}) is in nats: use log base 2 (np.log2)")
-        if np.isclose(got, info.kl_divergence(q_arr, p_arr)) and not np.isclose(got, want):
+        if np.isclose(got, information.kl_divergence(q_arr, p_arr)) and not np.isclose(got, want):
             raise CheckFailed(
                 f"kl_bits({label}) computes D_KL(q ‖ p): the divergence is not symmetric; "
                 "weight by p: Σ_i p_i log2(p_i / q_i)"
@@ -59,15 +59,15 @@ def check_information(entropy_bits, kl_bits, cross_entropy_bits) -> None:
             f"cross_entropy_bits({label})",
             call_student(cross_entropy_bits, p_arr.copy(), q_arr.copy()),
         )
-        want = info.cross_entropy(p_arr, q_arr)
+        want = information.cross_entropy(p_arr, q_arr)
         if np.isclose(got, want * ln2):
             raise CheckFailed(f"cross_entropy_bits({label}) is in nats: use log base 2")
-        if np.isclose(got, info.cross_entropy(q_arr, p_arr)) and not np.isclose(got, want):
+        if np.isclose(got, information.cross_entropy(q_arr, p_arr)) and not np.isclose(got, want):
             raise CheckFailed(
                 f"cross_entropy_bits({label}) swaps p and q: CE(p, q) = -Σ_i p_i log2 q_i "
                 "(the true distribution weights the log of the model's)"
             )
-        if np.isclose(got, info.kl_divergence(p_arr, q_arr)):
+        if np.isclose(got, information.kl_divergence(p_arr, q_arr)):
             raise CheckFailed(
                 f"cross_entropy_bits({label}) equals D_KL(p ‖ q): the cross-entropy also "
                 "contains the entropy, CE = H(p) + D_KL(p ‖ q)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook import bptt, cells
-from rnnbook.checks import CheckFailed, call_student, expect_close, expect_shape, expect_true
+from rnnbook.course.checks import CheckFailed, call_student, expect_close, expect_shape, expect_true
 
 
 def _grads(rng, scale):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook.cells import GRUCell, GRUState, LSTMCell, LSTMState, sigmoid
-from rnnbook.checks import CheckFailed, call_student, expect_shape
+from rnnbook.course.checks import CheckFailed, call_student, expect_shape
 from rnnbook.gradcheck import numerical_grads
 
 # All sizes differ (n_x ≠ n_h ≠ B), so a transposed factor changes a shape or its values.

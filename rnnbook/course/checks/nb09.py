@@ -1,7 +1,7 @@
 """Checkers for notebook 09 (recurrent networks in neuroscience).
 
 Each ``check_*`` calls the student's function on fresh random data, compares it with the
-reference in :mod:`rnnbook.hopfield` / :mod:`rnnbook.neuro`, and on a mismatch tests the
+reference in :mod:`rnnbook.topics.hopfield` / :mod:`rnnbook.topics.ei_network`, and on a mismatch tests the
 likeliest mistakes one by one so that the message can name the cause.
 """
 
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook import hopfield
-from rnnbook.checks import (
+from rnnbook.course.checks import (
     CheckFailed,
     as_float_array,
     call_student,
@@ -18,6 +17,7 @@ from rnnbook.checks import (
     expect_shape,
     expect_true,
 )
+from rnnbook.topics import hopfield
 
 __all__ = [
     "check_accuracy_by_strength",
@@ -207,7 +207,7 @@ def check_dale_recurrent(fn, *, n_h: int = 10, n_exc: int = 8, seed: int = 0) ->
 
 def check_accuracy_by_strength(fn, *, n_trials: int = 200, seed: int = 0) -> None:
     """``fn(choice (n,), coherence (n,)) -> (levels, accuracy)`` per strength |coherence|."""
-    from rnnbook.neuro import accuracy_by_strength as reference
+    from rnnbook.topics.ei_network import accuracy_by_strength as reference
 
     rng = np.random.default_rng(seed)
     strengths = np.array([0.4, 0.05, 0.2, 0.1])  # deliberately unsorted

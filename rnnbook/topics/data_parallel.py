@@ -1,7 +1,7 @@
 """Data-parallel training of a character LSTM with ``DistributedDataParallel``, run by torchrun.
 
-    torchrun --standalone --nproc_per_node=2 -m rnnbook.ddp --tiny
-    python -m rnnbook.ddp --tiny                 # the same run in one process (world size 1)
+    torchrun --standalone --nproc_per_node=2 -m rnnbook.topics.data_parallel --tiny
+    python -m rnnbook.topics.data_parallel --tiny                 # the same run in one process (world size 1)
 
 Every process ("rank") holds a full copy of the model.  Each training step,
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rnnbook import ddp, throughput
-from rnnbook.checks import CheckFailed, call_student, expect_close, expect_true
+from rnnbook.course.checks import CheckFailed, call_student, expect_close, expect_true
 from rnnbook.lm import RNNLM, lm_loss
+from rnnbook.topics import data_parallel, throughput
 
 
 class _SpyLM(RNNLM):
@@ -188,7 +188,7 @@ def check_allreduce_mean(allreduce_mean) -> None:
         grads = _gradients(seed, world_size)
         before = [[g.clone() for g in rank] for rank in grads]
         out = call_student(allreduce_mean, grads, name="allreduce_mean")
-        expected = ddp.allreduce_mean(before)
+        expected = data_parallel.allreduce_mean(before)
         label = f"allreduce_mean with {world_size} ranks"
         expect_true(
             isinstance(out, list | tuple) and len(out) == world_size,

@@ -14,7 +14,7 @@ import numpy as np
 
 from rnnbook import bptt
 from rnnbook.cells import sigmoid
-from rnnbook.checks import CheckFailed, call_student, expect_shape, expect_true
+from rnnbook.course.checks import CheckFailed, call_student, expect_shape, expect_true
 from rnnbook.gradcheck import numerical_grads
 
 # Sizes are all different (n_x ≠ n_h ≠ B) so that a transposed or misplaced factor changes
