@@ -25,56 +25,16 @@ import copy
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from rnnbook._validate import check_choice, check_positive
 from rnnbook.devices import autocast, pick_device
+from rnnbook.history import History, StopTraining
 from rnnbook.lm import _fits, as_index_tensor, detach_state, evaluate, lm_loss
 
 __all__ = ["History", "StopTraining", "lr_factor", "make_optimizer", "train"]
-
-
-class StopTraining(Exception):
-    """Raise from a callback to end training after the current step."""
-
-
-@dataclass
-class History:
-    """What a training run did, one list entry per optimiser step (or per evaluation).
-
-    ``step[i]``, ``train_loss[i]`` (nats per token), ``lr[i]``, ``grad_norm[i]`` (before
-    clipping), ``wall_time[i]`` (seconds since the start) and ``epoch[i]`` describe step i;
-    ``val_step[j]``, ``val_loss[j]`` and ``val_ppl[j]`` the j-th evaluation on the validation
-    batches.  ``stop_reason`` says why training ended; ``tokens`` counts the target tokens seen.
-    ``best_val_loss`` and ``best_step`` are the lowest validation loss and the step it was
-    measured at (``math.inf`` and -1 before any evaluation).
-    """
-
-    step: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    wall_time: list[float] = field(default_factory=list)
-    epoch: list[int] = field(default_factory=list)
-    val_step: list[int] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_ppl: list[float] = field(default_factory=list)
-    tokens: int = 0
-    stop_reason: str = ""
-    best_val_loss: float = math.inf
-    best_step: int = -1
-
-    @property
-    def train_ppl(self) -> list[float]:
-        """exp(train_loss) for every step."""
-        return [math.exp(min(v, 700.0)) for v in self.train_loss]
-
-    def tokens_per_s(self) -> float:
-        """Training throughput over the whole run (target tokens per second)."""
-        return self.tokens / self.wall_time[-1] if self.wall_time and self.wall_time[-1] else 0.0
 
 
 def lr_factor(schedule, step: int, total_steps: int | None) -> float:

@@ -1,0 +1,53 @@
+"""What a training run did: one :class:`History` for both halves of the course.
+
+The PyTorch loop (``rnnbook.training.train``) and the numpy language model
+(``rnnbook.topics.numpy_lm``) both return a ``History``, so the same plots and the same
+checks read either.  This module imports neither torch nor matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["History", "StopTraining"]
+
+
+class StopTraining(Exception):
+    """Raise from a callback to end training after the current step."""
+
+
+@dataclass
+class History:
+    """What a training run did, one list entry per optimiser step (or per evaluation).
+
+    ``step[i]``, ``train_loss[i]`` (nats per token), ``lr[i]``, ``grad_norm[i]`` (before
+    clipping), ``wall_time[i]`` (seconds since the start) and ``epoch[i]`` describe step i;
+    ``val_step[j]``, ``val_loss[j]`` and ``val_ppl[j]`` the j-th evaluation on the validation
+    batches.  ``stop_reason`` says why training ended; ``tokens`` counts the target tokens seen.
+    ``best_val_loss`` and ``best_step`` are the lowest validation loss and the step it was
+    measured at (``math.inf`` and -1 before any evaluation).
+    """
+
+    step: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    wall_time: list[float] = field(default_factory=list)
+    epoch: list[int] = field(default_factory=list)
+    val_step: list[int] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_ppl: list[float] = field(default_factory=list)
+    tokens: int = 0
+    stop_reason: str = ""
+    best_val_loss: float = math.inf
+    best_step: int = -1
+
+    @property
+    def train_ppl(self) -> list[float]:
+        """exp(train_loss) for every step."""
+        return [math.exp(min(v, 700.0)) for v in self.train_loss]
+
+    def tokens_per_s(self) -> float:
+        """Training throughput over the whole run (target tokens per second)."""
+        return self.tokens / self.wall_time[-1] if self.wall_time and self.wall_time[-1] else 0.0
