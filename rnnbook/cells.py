@@ -94,13 +94,34 @@ def _check_labels(name: str, y, n_classes: int, batch: int | None = None) -> np.
     return y
 
 
-def one_hot(y: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
-    """One-hot columns ``(n_classes, B)`` for integer class indices ``y (B,)``."""
+def one_hot(y, n_classes: int, dtype=np.float64) -> np.ndarray:
+    """One-hot codes with examples as columns: ``y (B,)`` -> ``(n_classes, B)``, ``y (T, B)`` ->
+    ``(T, n_classes, B)``.
+
+    Column b is the unit vector e_{y_b}: the input x^(t) of the lecture notes when the tokens
+    are coded one-hot.  The one one-hot of the numpy half (``rnnbook.text`` uses it too).  A
+    result over 1 GiB is refused with its size, since an embedding lookup does the same job.
+    """
     check_positive("n_classes", n_classes, integer=True)
-    y = _check_labels("y", y, n_classes)
-    out = np.zeros((n_classes, y.shape[0]), dtype=dtype)
-    out[y, np.arange(y.shape[0])] = 1.0
-    return out
+    idx = np.asarray(y)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"y: expected an integer array of class indices, got dtype {idx.dtype}")
+    if idx.ndim not in (1, 2):
+        raise ValueError(f"y: expected shape (B,) or (T, B), got {idx.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n_classes):
+        raise ValueError(
+            f"y: expected class indices in [0, {n_classes - 1}] (n_y = {n_classes}), "
+            f"got values in [{idx.min()}, {idx.max()}]"
+        )
+    nbytes = idx.size * n_classes * np.dtype(dtype).itemsize
+    if nbytes > 2**30:
+        raise ValueError(
+            f"n_classes: one-hot codes of {idx.size} indices over {n_classes} classes would take "
+            f"{nbytes / 2**30:.1f} GiB; use an embedding (index lookup) instead"
+        )
+    codes = np.zeros(idx.shape + (n_classes,), dtype=dtype)
+    np.put_along_axis(codes, idx[..., None], 1.0, axis=-1)
+    return np.moveaxis(codes, -1, -2)  # examples as columns
 
 
 def softmax_cross_entropy(o: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:

@@ -1,4 +1,4 @@
-"""What a training run did: one :class:`History` for both halves of the course.
+"""What a training run did, and its perplexity: one of each for both halves of the course.
 
 The PyTorch loop (``rnnbook.training.train``) and the numpy language model
 (``rnnbook.topics.numpy_lm``) both return a ``History``, so the same plots and the same
@@ -10,7 +10,33 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["History", "StopTraining"]
+__all__ = ["History", "StopTraining", "perplexity"]
+
+
+def perplexity(nll_per_token: float, base: str = "nats") -> float:
+    """Perplexity from the mean negative log-likelihood per token: e^L (nats) or 2^L (bits).
+
+    The one definition the course uses: ``rnnbook.lm``, ``rnnbook.topics.information`` and
+    :class:`History` all call this.  Values too large for a float (a model that has not started
+    learning, or has diverged) come back as ``inf`` rather than raising.
+    """
+    if base not in ("nats", "bits"):
+        raise ValueError(f"base: expected one of ['nats', 'bits'], got {base!r}")
+    if isinstance(nll_per_token, bool):
+        raise TypeError(f"nll_per_token: expected a number, got bool {nll_per_token!r}")
+    try:
+        nll = float(nll_per_token)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"nll_per_token: expected a number, got {type(nll_per_token).__name__} "
+            f"{nll_per_token!r}"
+        ) from None
+    if math.isnan(nll) or nll < 0:
+        raise ValueError(f"nll_per_token: expected a number >= 0, got {nll_per_token!r}")
+    try:
+        return 2.0**nll if base == "bits" else math.exp(nll)
+    except OverflowError:
+        return math.inf
 
 
 class StopTraining(Exception):
@@ -46,7 +72,7 @@ class History:
     @property
     def train_ppl(self) -> list[float]:
         """exp(train_loss) for every step."""
-        return [math.exp(min(v, 700.0)) for v in self.train_loss]
+        return [perplexity(v) for v in self.train_loss]
 
     def tokens_per_s(self) -> float:
         """Training throughput over the whole run (target tokens per second)."""

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnbook._validate import check_choice, check_positive
+from rnnbook.history import perplexity
 
 __all__ = ["RNNLM", "as_index_tensor", "detach_state", "evaluate", "lm_loss", "perplexity"]
 
@@ -163,11 +164,6 @@ class RNNLM(nn.Module):
 def lm_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy per token, in nats: logits ``(B, T, V)``, targets ``y (B, T)``."""
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1))
-
-
-def perplexity(nll_per_token: float) -> float:
-    """exp(mean negative log-likelihood per token in nats)."""
-    return math.exp(float(nll_per_token))
 
 
 @torch.no_grad()

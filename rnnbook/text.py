@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnbook._validate import check_choice, check_positive
+from rnnbook.cells import one_hot  # the one one-hot of the numpy half, re-exported here
 
 UNK = "<unk>"
 
@@ -186,26 +187,6 @@ class Vocab:
 
 
 # --------------------------------------------------------------------------- one-hot codes
-
-
-def one_hot(indices, n: int) -> np.ndarray:
-    """One-hot codes as float64 columns: ``(B,)`` -> ``(n, B)``; ``(T, B)`` -> ``(T, n, B)``.
-
-    Column b of the result is the unit vector e_{indices[b]}: x^(t) in the lecture notes'
-    notation, with examples as columns (the numpy half's convention).
-    """
-    check_positive("n", n, integer=True)
-    idx = np.asarray(indices)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"indices: expected an integer array, got dtype {idx.dtype}")
-    if idx.ndim not in (1, 2):
-        raise ValueError(f"indices: expected shape (B,) or (T, B), got {idx.shape}")
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise ValueError(
-            f"indices: expected values in [0, {n - 1}], got [{idx.min()}, {idx.max()}]"
-        )
-    codes = np.eye(n)[idx]  # (..., n): one row of the identity per index
-    return np.moveaxis(codes, -1, -2)  # examples as columns
 
 
 def one_hot_torch(indices, n: int):

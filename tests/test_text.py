@@ -72,8 +72,14 @@ def test_one_hot_numpy_columns_and_torch_last_axis():
     assert seq.shape == (2, 3, 2) and seq[1, 2, 0] == 1 and seq.sum() == 4
     t = one_hot_torch(torch.tensor([[1, 2]]), 4)
     assert t.shape == (1, 2, 4) and t[0, 1, 2] == 1 and t.sum() == 2
-    with pytest.raises(ValueError, match=r"indices: expected values in \[0, 2\]"):
+    with pytest.raises(
+        ValueError, match=r"y: expected class indices in \[0, 2\] .* got values in \[3, 3\]"
+    ):
         one_hot(np.array([3]), 3)
+    with pytest.raises(ValueError, match=r"would take 2\d\.\d GiB; use an embedding"):
+        one_hot(
+            np.zeros(70_000, dtype=np.int64), 40_000
+        )  # 40k-word vocabulary: refused, not allocated
 
 
 @pytest.mark.parametrize("offset", [0, 3])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook._validate import check_array, check_choice
+from rnnbook.history import perplexity
 
 __all__ = ["entropy", "kl_divergence", "cross_entropy", "perplexity", "nats_to_bits", "BASES"]
 
@@ -74,15 +75,6 @@ def cross_entropy(p, q, base: str = "bits") -> float:
     if np.any(q[nz] == 0):
         return float("inf")
     return float(-np.sum(p[nz] * _log(q[nz], base)))
-
-
-def perplexity(nll_per_token: float, base: str = "nats") -> float:
-    """Perplexity from the mean negative log-likelihood per token: e^L (nats) or 2^L (bits)."""
-    check_choice("base", base, BASES)
-    nll = float(nll_per_token)
-    if not np.isfinite(nll) or nll < 0:
-        raise ValueError(f"nll_per_token: expected a finite number >= 0, got {nll_per_token!r}")
-    return float(2.0**nll if base == "bits" else np.exp(nll))
 
 
 def nats_to_bits(nats: float) -> float:
