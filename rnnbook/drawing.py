@@ -11,16 +11,28 @@ Edges that multiply by the same shared parameter (``U``, ``W``, ``V``) have the 
 and carry the parameter's name. Each node's label is a text artist with gid ``"node:<id>"``, so
 a test or a notebook can find them in ``ax.texts``.
 
+The gated cells (:func:`draw_lstm_cell`, :func:`draw_gru_cell`) are drawn as one time step, in
+the same style: the state path runs straight along the top, the gates sit in a row below it and
+read the stacked input ``I = [h^(t-1); x^(t)]`` from a line along the bottom, and a numbered list
+of equations on the right says which equation each numbered part computes (gids
+``"equation:<key>"`` for an equation, ``"tag:<key>:<node id>"`` for its number beside a node,
+``"edge:<source>-><target>"`` for each arrow). :func:`draw_deep`, :func:`draw_bidirectional`
+and :func:`draw_output_and_hidden` draw the unfolded networks of ``rnnbook.cell_diagrams``
+with their equations underneath.
+
 This module and ``rnnbook.plotting`` are the only ones that import matplotlib.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
 
+from rnnbook import cell_diagrams
 from rnnbook._validate import check_choice, check_positive
 from rnnbook.graph import (
     RNN_MODELS,
@@ -45,7 +57,16 @@ KIND_COLOUR = {
     "op": "#ffffff",
 }
 PARAMETER_COLOUR = {"U": "#1f5fa8", "W": "#c0392b", "V": "#2e8b3a"}
-_SPARE_COLOURS = ["#8e44ad", "#d35400", "#16a085", "#7f6000", "#2c3e50"]
+_SPARE_COLOURS = [
+    "#8e44ad",
+    "#d35400",
+    "#16a085",
+    "#7f6000",
+    "#2c3e50",
+    "#c71585",
+    "#5d4037",
+    "#1b4f72",
+]
 PLAIN_EDGE = "#444444"
 
 DX = 2.0  # horizontal distance between two time steps
@@ -518,3 +539,430 @@ def draw_sequence_shapes(shapes=SEQUENCE_SHAPES[:4], length: int = 3):
         ax.set_aspect("auto")  # fill the panel; the figure's size keeps the boxes' proportions
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Argument checks shared by the drawings
+# --------------------------------------------------------------------------------------------
+
+
+def _check_ax(ax) -> None:
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax: expected a matplotlib Axes or None, got {type(ax).__name__}")
+
+
+def _check_flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _check_title(title) -> None:
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title: expected a string or None, got {type(title).__name__}")
+
+
+def _check_graph(graph) -> None:
+    if not isinstance(graph, Graph):
+        raise TypeError(f"graph: expected an rnnbook.graph.Graph, got {type(graph).__name__}")
+    if not graph.nodes:
+        raise ValueError("graph: expected at least one node, got an empty graph")
+
+
+def _check_pos(pos, graph: Graph) -> dict:
+    if not isinstance(pos, dict):
+        raise TypeError(f"pos: expected a dict {{node id: (x, y)}}, got {type(pos).__name__}")
+    missing = [n for n in graph.nodes if n not in pos]
+    if missing:
+        raise ValueError(f"pos: expected a position for every node, got none for {missing}")
+    for node_id in graph.nodes:
+        xy = pos[node_id]
+        ok = (
+            isinstance(xy, (tuple, list, np.ndarray))
+            and len(xy) == 2
+            and all(
+                isinstance(v, numbers.Real) and not isinstance(v, bool) and np.isfinite(v)
+                for v in xy
+            )
+        )
+        if not ok:
+            raise ValueError(
+                f"pos: expected a pair of finite numbers (x, y) for node {node_id!r}, got {xy!r}"
+            )
+    return pos
+
+
+# --------------------------------------------------------------------------------------------
+# Gated cells: one time step
+# --------------------------------------------------------------------------------------------
+
+GATE_COLOUR = {"sigmoid": "#fde2a7", "tanh": "#ddd0f2"}
+STATE_PATH_COLOUR = "#c0392b"
+TAG_COLOUR = "#34495e"
+
+_LSTM_POS = {
+    "c_prev": (0.0, 4.2),
+    "h_prev": (-1.4, 0.0),
+    "x": (0.0, -1.4),
+    "I": (0.0, 0.0),
+    "f": (1.4, 1.6),
+    "i": (2.7, 1.6),
+    "g": (4.0, 1.6),
+    "o_gate": (5.6, 1.6),
+    "mul_f": (1.4, 4.2),
+    "mul_ig": (3.35, 2.9),
+    "add": (3.35, 4.2),
+    "c_t": (7.0, 4.2),
+    "tanh_c": (7.0, 2.9),
+    "mul_o": (7.0, 1.6),
+    "h_t": (8.4, 1.6),
+}
+_LSTM_GATES = {"f": "sigmoid", "i": "sigmoid", "g": "tanh", "o_gate": "sigmoid"}
+
+_GRU_POS = {
+    "h_prev": (0.0, 4.2),
+    "x": (-1.4, 0.0),
+    "I": (0.0, 0.0),
+    "z": (1.4, 1.6),
+    "r": (3.4, 1.6),
+    "n": (4.8, 1.6),
+    "mul_z": (1.4, 4.2),
+    "one_minus": (2.6, 2.9),
+    "mul_n": (4.8, 2.9),
+    "add": (4.8, 4.2),
+    "h_t": (7.0, 4.2),
+}
+_GRU_GATES = {"z": "sigmoid", "r": "sigmoid", "n": "tanh"}
+
+
+def _boundary_of(centre, towards, shape: str, half=BOX_HALF) -> np.ndarray:
+    centre, towards = np.asarray(centre, float), np.asarray(towards, float)
+    d = towards - centre
+    length = np.hypot(*d)
+    if length == 0:
+        return centre
+    if shape == "circle":
+        return centre + RADIUS * d / length
+    hx, hy = half
+    scale = min(hx / abs(d[0]) if d[0] else np.inf, hy / abs(d[1]) if d[1] else np.inf)
+    return centre + scale * d
+
+
+def _routed_arrow(ax, p, q, via, shape_p, shape_q, colour, lw, gid):
+    """An arrow from node p to node q through the corner points ``via`` (straight segments)."""
+    points = [np.asarray(v, float) for v in via]
+    start = _boundary_of(p, points[0] if points else q, shape_p)
+    end = _boundary_of(q, points[-1] if points else p, shape_q)
+    vertices = [start, *points, end]
+    path = Path(vertices, [Path.MOVETO] + [Path.LINETO] * (len(vertices) - 1))
+    arrow = FancyArrowPatch(
+        path=path, arrowstyle="-|>", mutation_scale=13, color=colour, lw=lw, zorder=2
+    )
+    arrow.set_gid(gid)
+    ax.add_patch(arrow)
+    return arrow
+
+
+def _draw_cell(graph, pos, gates, equations, state_path, state_label, title, ax, show_equations):
+    gate_ids = set(gates)
+    on_path = set(zip(state_path, state_path[1:]))
+    shape = {n: "box" if n in gate_ids else "circle" for n in graph.nodes}
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()]
+    right = max(xs) + RADIUS + 0.8
+    limits = (min(xs) - 0.7, right + (7.6 if show_equations else 0.2), min(ys) - 0.7, max(ys) + 1.0)
+    if ax is None:
+        scale = 0.72  # inches per data unit
+        _, ax = plt.subplots(
+            figsize=(scale * (limits[1] - limits[0]), scale * (limits[3] - limits[2]) + 0.4)
+        )
+    for edge in graph.edges:
+        p, q = pos[edge.source], pos[edge.target]
+        via = []
+        if edge.source == "I":  # the bus: along the bottom, then up into the gate
+            via = [(q[0], p[1])]
+        main = (edge.source, edge.target) in on_path
+        _routed_arrow(
+            ax,
+            p,
+            q,
+            via,
+            shape[edge.source],
+            shape[edge.target],
+            STATE_PATH_COLOUR if main else PLAIN_EDGE,
+            3.2 if main else 1.5,
+            f"edge:{edge.source}->{edge.target}",
+        )
+    for node in graph.nodes.values():
+        text = _draw_node(
+            ax, node.id, node.label, node.kind, pos[node.id], shape[node.id], fontsize=11
+        )
+        if node.id in gate_ids:
+            ax.patches[-1].set_facecolor(GATE_COLOUR[gates[node.id]])
+            ax.patches[-1].set_gid(f"gate:{node.id}:{gates[node.id]}")
+        if "t-1" in node.label:
+            text.set_fontsize(9.5)
+        if node.label in ("tanh", "$1-$") or node.id == "o_gate":
+            text.set_fontsize(9.5)
+    for node_id in dict.fromkeys((state_path[-1], "h_t")):  # values handed on to the next step
+        x, y = pos[node_id]
+        stub = FancyArrowPatch(
+            (x + RADIUS, y),
+            (x + RADIUS + 0.6, y),
+            arrowstyle="-|>",
+            mutation_scale=11,
+            color="#999999",
+            lw=1.2,
+            linestyle="--",
+        )
+        stub.set_gid(f"next:{node_id}")
+        ax.add_patch(stub)
+    x0, x1 = pos[state_path[0]][0], pos[state_path[-1]][0]
+    y_path = pos[state_path[0]][1]
+    label = ax.text(
+        (x0 + x1) / 2 + 0.9,
+        y_path + 0.5,
+        state_label,
+        ha="center",
+        va="bottom",
+        fontsize=10,
+        color=STATE_PATH_COLOUR,
+        style="italic",
+    )
+    label.set_gid("label:state-path")
+    if show_equations:
+        for number, (key, equation) in enumerate(equations.items(), start=1):
+            for node_id in equation.nodes:
+                x, y = pos[node_id]
+                dx = BOX_HALF[0] if shape[node_id] == "box" else RADIUS * 0.75
+                dy = BOX_HALF[1] if shape[node_id] == "box" else RADIUS * 0.75
+                tag = ax.text(
+                    x + dx,
+                    y + dy,
+                    str(number),
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color="white",
+                    fontweight="bold",
+                    zorder=7,
+                    bbox=dict(boxstyle="circle,pad=0.18", facecolor=TAG_COLOUR, edgecolor="none"),
+                )
+                tag.set_gid(f"tag:{key}:{node_id}")
+            y_line = max(ys) + 0.3 - 0.78 * (number - 1)
+            num = ax.text(
+                right + 0.5,
+                y_line,
+                str(number),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white",
+                fontweight="bold",
+                bbox=dict(boxstyle="circle,pad=0.2", facecolor=TAG_COLOUR, edgecolor="none"),
+            )
+            num.set_gid(f"eqnum:{key}")
+            eq = ax.text(right + 0.85, y_line, equation.tex, ha="left", va="center", fontsize=11.5)
+            eq.set_gid(f"equation:{key}")
+    ax.set_xlim(*limits[:2])
+    ax.set_ylim(*limits[2:])
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title if title is not None else graph.name, fontsize=12)
+    return ax
+
+
+def draw_lstm_cell(ax=None, *, show_equations: bool = True, title: str | None = None):
+    """Draw one step of an LSTM cell (``rnnbook.cell_diagrams.lstm_cell_graph``); return the Axes.
+
+    The cell-state path ``c^(t-1) -> x -> + -> c^(t)`` runs straight along the top, thick and
+    red: a forget-gate multiply and an add, nothing else. The gates ``f, i, g, o_gate`` (boxes:
+    sigmoid gates yellow, the tanh candidate ``g`` violet) read ``I = [h^(t-1); x^(t)]`` from
+    the line along the bottom. With ``show_equations`` the equations of notebook 07 are listed
+    on the right, numbered, and each number sits beside the parts that compute it.
+    """
+    _check_ax(ax)
+    show_equations = _check_flag("show_equations", show_equations)
+    _check_title(title)
+    graph = cell_diagrams.lstm_cell_graph()
+    return _draw_cell(
+        graph,
+        _LSTM_POS,
+        _LSTM_GATES,
+        cell_diagrams.LSTM_EQUATIONS,
+        ["c_prev", "mul_f", "add", "c_t"],
+        "cell state",
+        title if title is not None else "LSTM cell, one step",
+        ax,
+        show_equations,
+    )
+
+
+def draw_gru_cell(ax=None, *, show_equations: bool = True, title: str | None = None):
+    """Draw one step of a GRU cell (``rnnbook.cell_diagrams.gru_cell_graph``); return the Axes.
+
+    There is no cell state: the state path ``h^(t-1) -> x -> + -> h^(t)`` runs along the top
+    (the update gate ``z`` keeps a share of the old state, ``1 - z`` lets in the candidate
+    ``n``). The reset gate ``r`` feeds only the candidate, whose recurrent part it scales.
+    Equations as in :func:`draw_lstm_cell`.
+    """
+    _check_ax(ax)
+    show_equations = _check_flag("show_equations", show_equations)
+    _check_title(title)
+    graph = cell_diagrams.gru_cell_graph()
+    return _draw_cell(
+        graph,
+        _GRU_POS,
+        _GRU_GATES,
+        cell_diagrams.GRU_EQUATIONS,
+        ["h_prev", "mul_z", "add", "h_t"],
+        "the state itself (no separate cell state)",
+        title if title is not None else "GRU cell, one step",
+        ax,
+        show_equations,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Deep, bidirectional and output-fed networks, unfolded
+# --------------------------------------------------------------------------------------------
+
+
+def _label_edges(ax, graph, pos, where) -> None:
+    """Label each weighted edge at ``where(edge) = (fraction, side)`` of its length, beside it.
+
+    ``side`` is +1 for the left of the edge's direction of travel, -1 for its right.
+    """
+    colours = parameter_colours(graph)
+    for edge in graph.edges:
+        if edge.parameter is None:
+            continue
+        p, q = np.asarray(pos[edge.source], float), np.asarray(pos[edge.target], float)
+        d = q - p
+        fraction, side = where(edge)
+        xy = p + fraction * d + side * 0.26 * np.array([-d[1], d[0]]) / np.hypot(*d)
+        gid = f"edge:{edge.source}->{edge.target}"
+        _edge_label(ax, xy, f"${edge.parameter}$", colours[edge.parameter], 11, gid)
+
+
+def _draw_network(graph, pos, equations, title, ax, show_equations, label_where=None):
+    xs = [x for x, _ in pos.values()]
+    ys = [y for _, y in pos.values()]
+    n_eq = len(equations) if show_equations else 0
+    if ax is None:
+        width = max(xs) - min(xs) + 1.6
+        height = max(ys) - min(ys) + 1.4 + 0.6 * n_eq
+        _, ax = plt.subplots(figsize=(min(max(0.8 * width, 6.5), 16), min(0.8 * height, 11)))
+    draw_graph(graph, ax=ax, pos=pos, title=title, fontsize=12, show_parameters=not label_where)
+    if label_where:
+        _label_edges(ax, graph, pos, label_where)
+    bottom = min(ys) - 0.6
+    if show_equations:
+        for k, (key, equation) in enumerate(equations.items()):
+            eq = ax.text(
+                min(xs) - 0.4,
+                min(ys) - 1.0 - 0.6 * k,
+                equation.tex,
+                ha="left",
+                va="center",
+                fontsize=12,
+            )
+            eq.set_gid(f"equation:{key}")
+        bottom = min(ys) - 1.0 - 0.6 * (n_eq - 1) - 0.45
+    ax.set_ylim(bottom, ax.get_ylim()[1])
+    return ax
+
+
+def draw_deep(
+    num_layers: int = 2,
+    tau: int = 3,
+    ax=None,
+    *,
+    show_equations: bool = True,
+    title: str | None = None,
+):
+    """Draw ``cell_diagrams.deep_graph(num_layers, tau)``: one row per layer; return the Axes.
+
+    Inputs at the bottom, layers 1 .. L above them (layer ``l`` in row ``l``), outputs on top.
+    Each layer has its own ``U_l`` (from the row below) and ``W_l`` (along its row).
+    """
+    graph = cell_diagrams.deep_graph(num_layers, tau)
+    _check_ax(ax)
+    show_equations = _check_flag("show_equations", show_equations)
+    _check_title(title)
+    pos = {}
+    for node in graph.nodes.values():
+        if node.kind == "input":
+            row = 0
+        elif node.kind == "output":
+            row = num_layers + 1
+        else:
+            row = int(node.id[1:].split("_")[0])
+        pos[node.id] = (DX * node.time, DY * row)
+    title = title if title is not None else f"deep RNN: {num_layers} layers, $\\tau = {tau}$"
+    return _draw_network(
+        graph, pos, cell_diagrams.deep_equations(num_layers), title, ax, show_equations
+    )
+
+
+BIDIRECTIONAL_OFFSET = 0.45  # the two hidden rows sit this far left and right of their column
+
+
+def draw_bidirectional(
+    tau: int = 3, ax=None, *, show_equations: bool = True, title: str | None = None
+):
+    """Draw ``cell_diagrams.bidirectional_graph(tau)``; return the Axes.
+
+    Two hidden rows: the forward row (arrows left to right) just above the inputs, the backward
+    row (arrows right to left) above it; each output reads both. The rows are shifted slightly
+    left and right of their column so that the vertical edges pass beside the other row.
+    """
+    graph = cell_diagrams.bidirectional_graph(tau)
+    _check_ax(ax)
+    show_equations = _check_flag("show_equations", show_equations)
+    _check_title(title)
+    row = {"x": 0, "hf": 1, "hb": 2, "o": 3}
+    shift = {"x": 0.0, "hf": -BIDIRECTIONAL_OFFSET, "hb": BIDIRECTIONAL_OFFSET, "o": 0.0}
+    pos = {}
+    for node in graph.nodes.values():
+        kind = node.id.rstrip("0123456789")
+        pos[node.id] = (1.3 * DX * node.time + shift[kind], DY * row[kind])
+
+    def where(edge):  # each label on the side of its edge away from the other row's edges
+        kinds = (edge.source.rstrip("0123456789"), edge.target.rstrip("0123456789"))
+        return {
+            ("x", "hf"): (0.5, 1),
+            ("x", "hb"): (0.3, -1),
+            ("hf", "o"): (0.72, 1),
+            ("hb", "o"): (0.55, -1),
+        }.get(kinds, (0.5, 1))
+
+    title = title if title is not None else f"bidirectional RNN, $\\tau = {tau}$"
+    return _draw_network(
+        graph, pos, cell_diagrams.BIDIRECTIONAL_EQUATIONS, title, ax, show_equations, where
+    )
+
+
+def draw_output_and_hidden(
+    tau: int = 3, ax=None, *, show_equations: bool = True, title: str | None = None
+):
+    """Draw ``cell_diagrams.output_and_hidden_graph(tau)``; return the Axes.
+
+    The layout of :func:`draw_unrolled`, plus an edge ``y^(t-1) -> h^(t)`` through ``R`` at
+    every step after the first (Goodfellow et al., fig. 10.10).
+    """
+    graph = cell_diagrams.output_and_hidden_graph(tau)
+    _check_ax(ax)
+    show_equations = _check_flag("show_equations", show_equations)
+    _check_title(title)
+    pos = {k: (1.3 * x, y) for k, (x, y) in layered_layout(graph).items()}  # room for R
+
+    def where(edge):  # R just below y^(t-1); V on the right, away from the arriving R
+        return {"R": (0.22, 1), "V": (0.5, -1)}.get(edge.parameter, (0.5, 1))
+
+    title = title if title is not None else f"hidden and output recurrence, $\\tau = {tau}$"
+    return _draw_network(
+        graph, pos, cell_diagrams.OUTPUT_AND_HIDDEN_EQUATIONS, title, ax, show_equations, where
+    )
