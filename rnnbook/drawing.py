@@ -77,6 +77,7 @@ BOX_HALF = (0.42, 0.3)
 
 def parameter_colours(graph: Graph) -> dict[str, str]:
     """One colour per shared parameter of ``graph``: U blue, W red, V green, others in turn."""
+    _check_graph(graph)
     colours = {}
     spare = iter(_SPARE_COLOURS * 4)
     for name in graph.shared_parameters():
@@ -97,6 +98,7 @@ def layered_layout(graph: Graph) -> dict[str, tuple[float, float]]:
     but with op nodes are layered by depth (:func:`depth_layout`); the others (a folded RNN)
     use the rows in a single column.
     """
+    _check_graph(graph)
     if any(n.kind == "op" for n in graph.nodes.values()) and all(
         n.time is None for n in graph.nodes.values()
     ):
@@ -119,6 +121,9 @@ def depth_layout(
     ``u3 = u2 + b`` stands beside ``u2``. Within a layer nodes are ordered by the mean position
     of their inputs and kept ``spacing`` apart.
     """
+    _check_graph(graph)
+    check_positive("spacing", spacing)
+    check_positive("layer_height", layer_height)
     order = graph.topological_order()
     depth: dict[str, int] = {}
     for node_id in order:
@@ -301,15 +306,15 @@ def draw_graph(
     parameter's name, and edges sharing a parameter share a colour. Node labels are text
     artists with gid ``"node:<id>"``.
     """
-    if not isinstance(graph, Graph):
-        raise TypeError(f"graph: expected an rnnbook.graph.Graph, got {type(graph).__name__}")
-    if not graph.nodes:
-        raise ValueError("graph: expected at least one node, got an empty graph")
+    _check_graph(graph)
+    _check_ax(ax)
+    if not isinstance(node_shape, str):
+        raise TypeError(f"node_shape: expected 'circle' or 'box', got {type(node_shape).__name__}")
     check_choice("node_shape", node_shape, ("circle", "box"))
-    pos = layered_layout(graph) if pos is None else pos
-    missing = [n for n in graph.nodes if n not in pos]
-    if missing:
-        raise ValueError(f"pos: expected a position for every node, got none for {missing}")
+    show_parameters = _check_flag("show_parameters", show_parameters)
+    _check_title(title)
+    check_positive("fontsize", fontsize)
+    pos = layered_layout(graph) if pos is None else _check_pos(pos, graph)
     has_loop = any(e.source == e.target for e in graph.edges)
     if ax is None:
         ax = _new_axes(pos, extra_right=1.2 if has_loop else 0.0)
@@ -324,6 +329,12 @@ def draw_graph(
     return ax
 
 
+def _check_model(model) -> str:
+    if not isinstance(model, str):
+        raise TypeError(f"model: expected one of {list(RNN_MODELS)}, got {type(model).__name__}")
+    return check_choice("model", model, RNN_MODELS)
+
+
 def _check_tau_for_drawing(tau) -> int:
     check_positive("tau", tau, integer=True)
     if tau > MAX_TAU:
@@ -335,8 +346,9 @@ def _check_tau_for_drawing(tau) -> int:
 
 def draw_unrolled(model: str = "hidden", tau: int = 3, ax=None, **kwargs):
     """Draw the unfolded graph of ``unrolled_graph(model, tau)``; return the Axes."""
-    check_choice("model", model, RNN_MODELS)
+    _check_model(model)
     _check_tau_for_drawing(tau)
+    _check_ax(ax)
     kwargs.setdefault("title", f"{model}-to-hidden recurrence, unfolded for $\\tau = {tau}$")
     return draw_graph(unrolled_graph(model, tau), ax=ax, **kwargs)
 
@@ -346,7 +358,8 @@ def draw_folded(model: str = "hidden", ax=None, **kwargs):
 
     The recurrent edge carries a black square: the value it passes on is the previous step's.
     """
-    check_choice("model", model, RNN_MODELS)
+    _check_model(model)
+    _check_ax(ax)
     graph = folded_graph(model)
     if ax is None:
         _, ax = plt.subplots(figsize=(3.2, 4.6))
@@ -355,7 +368,7 @@ def draw_folded(model: str = "hidden", ax=None, **kwargs):
 
 def draw_folded_and_unfolded(model: str = "hidden", tau: int = 3):
     """The folded graph, an "unfold" arrow, and the unfolded graph side by side; return the Figure."""
-    check_choice("model", model, RNN_MODELS)
+    _check_model(model)
     _check_tau_for_drawing(tau)
     fig, (ax_folded, ax_arrow, ax_unfolded) = plt.subplots(
         1,
@@ -415,6 +428,10 @@ def draw_expression_graph(
         raise TypeError(
             f"expr_graph: expected an rnnbook.graph.ExpressionGraph, got {type(expr_graph).__name__}"
         )
+    show_values = _check_flag("show_values", show_values)
+    show_grads = _check_flag("show_grads", show_grads)
+    _check_ax(ax)
+    _check_title(title)
     nodes = expr_graph.nodes.values()
     if show_values and any(n.value is None for n in nodes):
         raise ValueError(
@@ -509,7 +526,18 @@ def draw_sequence_shapes(shapes=SEQUENCE_SHAPES[:4], length: int = 3):
     """
     if isinstance(shapes, str):
         shapes = (shapes,)
+    if not isinstance(shapes, (list, tuple)):
+        raise TypeError(
+            f"shapes: expected a shape name or a list of them (from {list(SEQUENCE_SHAPES)}), "
+            f"got {type(shapes).__name__}"
+        )
+    if not shapes:
+        raise ValueError(
+            f"shapes: expected at least one shape name, got an empty {type(shapes).__name__}"
+        )
     for shape in shapes:
+        if not isinstance(shape, str):
+            raise TypeError(f"shapes: expected shape names (strings), got {type(shape).__name__}")
         check_choice("shapes", shape, SEQUENCE_SHAPES)
     check_positive("length", length, integer=True)
     if length > 5:

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rnnbook import drawing, graph  # noqa: E402
+from rnnbook import cell_diagrams, drawing, graph  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -169,3 +169,348 @@ def test_bad_inputs_raise_clear_errors():
         drawing.draw_sequence_shapes(["one-to-one", "few-to-few"])
     with pytest.raises(ValueError, match="length: expected at most 5"):
         drawing.draw_sequence_shapes(length=9)
+
+
+# --------------------------------------------------------------------------------------------
+# Gated cells and deep, bidirectional and output-fed networks
+# --------------------------------------------------------------------------------------------
+
+
+def _node_xy(ax):
+    """{node id: (x, y)} read back from the drawn node labels."""
+    return {
+        t.get_gid()[5:]: tuple(t.get_position())
+        for t in ax.texts
+        if (t.get_gid() or "").startswith("node:")
+    }
+
+
+def _arrows(ax):
+    return {p.get_gid()[5:]: p for p in ax.patches if (p.get_gid() or "").startswith("edge:")}
+
+
+def _path_between(g, source, sink):
+    """The unique chain of nodes from source to sink when each node on it has one successor."""
+    path = [source]
+    while path[-1] != sink:
+        (nxt,) = g.successors(path[-1])
+        path.append(nxt)
+    return path
+
+
+def test_lstm_cell_state_path_is_a_straight_line_with_one_multiply_and_one_add():
+    ax = drawing.draw_lstm_cell()
+    g = cell_diagrams.lstm_cell_graph()
+    assert sorted(_gids(ax, "node:")) == sorted(g.nodes)
+    path = _path_between(g, "c_prev", "c_t")
+    assert path == ["c_prev", "mul_f", "add", "c_t"]
+    assert [g.nodes[n].label for n in path[1:-1]] == [r"$\times$", "$+$"]
+    xy = _node_xy(ax)
+    assert len({xy[n][1] for n in path}) == 1  # one height: a straight horizontal line
+    assert [xy[n][0] for n in path] == sorted(xy[n][0] for n in path)  # left to right
+    # drawn thick and red, and no other arrow is
+    arrows = _arrows(ax)
+    red = {e for e, p in arrows.items() if p.get_linewidth() > 2.5}
+    assert red == {f"{a}->{b}" for a, b in zip(path, path[1:])}
+    colours = {matplotlib.colors.to_hex(arrows[e].get_edgecolor()) for e in red}
+    assert colours == {drawing.STATE_PATH_COLOUR}
+    _render(ax.figure)
+
+
+def test_lstm_gates_read_the_stacked_input_and_act_where_their_equations_say():
+    ax = drawing.draw_lstm_cell()
+    g = cell_diagrams.lstm_cell_graph()
+    gates = {
+        p.get_gid().split(":")[1]: p.get_gid().split(":")[2]
+        for p in ax.patches
+        if (p.get_gid() or "").startswith("gate:")
+    }
+    assert gates == {"i": "sigmoid", "f": "sigmoid", "g": "tanh", "o_gate": "sigmoid"}
+    assert sorted(g.predecessors("I")) == ["h_prev", "x"]
+    for gate in gates:
+        assert g.predecessors(gate) == ["I"]
+    assert g.successors("f") == ["mul_f"]  # the forget gate scales c^(t-1)
+    assert sorted(g.predecessors("mul_ig")) == ["g", "i"]  # i * g is what is written
+    assert sorted(g.predecessors("mul_o")) == ["o_gate", "tanh_c"]  # h = o_gate * tanh(c)
+    assert g.predecessors("tanh_c") == ["c_t"] and g.successors("mul_o") == ["h_t"]
+    # every arrow of the graph is drawn once, with its gid
+    assert sorted(_arrows(ax)) == sorted(f"{e.source}->{e.target}" for e in g.edges)
+    # the gates sit in one row below the state path, and read I from a line below them
+    xy = _node_xy(ax)
+    assert len({xy[gate][1] for gate in gates}) == 1
+    assert xy["I"][1] < xy["f"][1] < xy["c_prev"][1]
+
+
+def test_lstm_equations_are_listed_in_order_and_numbered_beside_their_parts():
+    ax = drawing.draw_lstm_cell()
+    keys = _gids(ax, "equation:")
+    assert keys == ["I", "f", "i", "g", "o_gate", "c", "h"]
+    texts = {t.get_gid(): t for t in ax.texts if t.get_gid()}
+    assert r"\odot c^{(t-1)}" in texts["equation:c"].get_text()
+    assert r"\sigma" in texts["equation:f"].get_text()
+    assert r"\tanh" in texts["equation:g"].get_text()
+    assert r"\tanh(c^{(t)})" in texts["equation:h"].get_text()
+    xy = _node_xy(ax)
+    for number, key in enumerate(keys, start=1):
+        assert texts[f"eqnum:{key}"].get_text() == str(number)
+        tags = [t for gid, t in texts.items() if gid.startswith(f"tag:{key}:")]
+        assert {t.get_gid().split(":")[2] for t in tags} == set(
+            cell_diagrams.LSTM_EQUATIONS[key].nodes
+        )
+        for tag in tags:
+            assert tag.get_text() == str(number)
+            node = tag.get_gid().split(":")[2]
+            assert np.hypot(*np.subtract(tag.get_position(), xy[node])) < 0.7  # beside it
+    assert _gids(drawing.draw_lstm_cell(show_equations=False), "equation:") == []
+
+
+def test_gru_has_no_cell_state_and_its_gates_act_where_their_equations_say():
+    ax = drawing.draw_gru_cell()
+    g = cell_diagrams.gru_cell_graph()
+    assert sorted(_gids(ax, "node:")) == sorted(g.nodes)
+    assert not any("c" in n.split("_")[0] for n in g.nodes)  # no c_prev, no c_t
+    assert not any("c^" in node.label for node in g.nodes.values())
+    path = _path_between(g, "mul_z", "h_t")
+    assert ["h_prev", *path] == ["h_prev", "mul_z", "add", "h_t"]
+    xy = _node_xy(ax)
+    assert len({xy[n][1] for n in ["h_prev", *path]}) == 1  # the state path is straight
+    gates = sorted(p.get_gid() for p in ax.patches if (p.get_gid() or "").startswith("gate:"))
+    assert gates == ["gate:n:tanh", "gate:r:sigmoid", "gate:z:sigmoid"]
+    assert g.successors("r") == ["n"]  # the reset gate only scales the candidate's input
+    assert sorted(g.successors("z")) == ["mul_z", "one_minus"]  # z keeps, 1 - z lets in
+    assert sorted(g.predecessors("mul_n")) == ["n", "one_minus"]
+    assert _gids(ax, "equation:") == ["I", "z", "r", "n", "h"]
+    assert r"r^{(t)} \odot (W_n h^{(t-1)} + b_{hn})" in next(
+        t.get_text() for t in ax.texts if t.get_gid() == "equation:n"
+    )
+    _render(ax.figure)
+
+
+@pytest.mark.parametrize("num_layers", [1, 2, 4])
+def test_deep_network_has_one_hidden_row_per_layer(num_layers):
+    tau = 3
+    ax = drawing.draw_deep(num_layers, tau)
+    g = cell_diagrams.deep_graph(num_layers, tau)
+    xy = _node_xy(ax)
+    assert sorted(xy) == sorted(g.nodes)
+    hidden_rows = {xy[n.id][1] for n in g.nodes_of_kind("hidden")}
+    assert len(hidden_rows) == num_layers
+    for layer in range(1, num_layers + 1):
+        row = [n for n in g.nodes if n.startswith(f"h{layer}_")]
+        assert len(row) == tau + 1 and len({xy[n][1] for n in row}) == 1
+    rows_up = sorted(hidden_rows)
+    for layer in range(1, num_layers + 1):  # layer l in the l-th row from the bottom
+        assert xy[f"h{layer}_1"][1] == rows_up[layer - 1]
+    shared = g.shared_parameters()
+    assert len(shared) == 2 * num_layers + 1  # U_l and W_l per layer, and V
+    for edge in shared[f"W_{num_layers}"]:  # along a row
+        assert xy[edge.source][1] == xy[edge.target][1] and xy[edge.source][0] < xy[edge.target][0]
+    for edge in shared["U_1"]:  # up a column
+        assert xy[edge.source][0] == xy[edge.target][0] and xy[edge.source][1] < xy[edge.target][1]
+    label_colours = {}
+    for text in ax.texts:
+        if (text.get_gid() or "").startswith("edge:"):
+            label_colours.setdefault(text.get_text(), set()).add(text.get_color())
+    assert all(len(c) == 1 for c in label_colours.values())
+    assert len({c.pop() for c in label_colours.values()}) == 2 * num_layers + 1  # no two alike
+    _render(ax.figure)
+
+
+def test_bidirectional_network_has_two_hidden_rows_with_opposite_arrows():
+    tau = 3
+    ax = drawing.draw_bidirectional(tau)
+    g = cell_diagrams.bidirectional_graph(tau)
+    xy = _node_xy(ax)
+    forward = [n for n in g.nodes if n.startswith("hf")]
+    backward = [n for n in g.nodes if n.startswith("hb")]
+    assert len(forward) == len(backward) == tau + 1
+    assert len({xy[n][1] for n in forward}) == 1 and len({xy[n][1] for n in backward}) == 1
+    assert xy[forward[0]][1] != xy[backward[0]][1]  # two rows
+    along = {"hf": [], "hb": []}
+    for e in g.edges:
+        if e.source[:2] == e.target[:2] and e.source[:2] in along:
+            along[e.source[:2]].append(xy[e.target][0] - xy[e.source][0])
+    assert len(along["hf"]) == len(along["hb"]) == tau
+    assert all(d > 0 for d in along["hf"]) and all(d < 0 for d in along["hb"])  # opposite
+    for t in range(1, tau + 1):
+        assert sorted(g.predecessors(f"o{t}")) == [f"hb{t}", f"hf{t}"]  # sees both directions
+        assert sorted(g.successors(f"x{t}")) == [f"hb{t}", f"hf{t}"]
+    assert _gids(ax, "equation:") == ["forward", "backward", "output"]
+    _render(ax.figure)
+
+
+def test_output_and_hidden_model_feeds_the_previous_output_into_the_hidden_units():
+    tau = 4
+    ax = drawing.draw_output_and_hidden(tau)
+    g = cell_diagrams.output_and_hidden_graph(tau)
+    assert sorted(_gids(ax, "node:")) == sorted(g.nodes)
+    r_edges = [(e.source, e.target) for e in g.shared_parameters()["R"]]
+    assert r_edges == [(f"y{t - 1}", f"h{t}") for t in range(2, tau + 1)]
+    for t in range(1, tau + 1):  # and the previous state as well
+        assert f"h{t - 1}" in g.predecessors(f"h{t}")
+    assert _gids(ax, "edge:").count("y1->h2") == 1  # R is written on its edge
+    # In the hidden-to-hidden model of notebook 03 a target only meets its loss (the outputs are
+    # conditionally independent given x); here it also drives every later hidden state.
+    plain = graph.unrolled_graph("hidden", tau)
+    assert all(plain.successors(f"y{t}") == [f"L{t}"] for t in range(1, tau + 1))
+    assert all(f"h{t + 1}" in g.successors(f"y{t}") for t in range(1, tau))
+    _render(ax.figure)
+
+
+@pytest.mark.parametrize(
+    "draw", [drawing.draw_bidirectional, drawing.draw_output_and_hidden, drawing.draw_deep]
+)
+def test_network_edge_labels_do_not_cover_nodes(draw):
+    ax = draw()
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    circles = [p.get_window_extent(renderer) for p in ax.patches if hasattr(p, "get_radius")]
+    labels = [t for t in ax.texts if (t.get_gid() or "").startswith("edge:")]
+    assert labels
+    for text in labels:
+        box = text.get_window_extent(renderer)
+        assert not any(box.overlaps(c) for c in circles), text.get_text()
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: the argument's name, what was expected, what arrived
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (
+            lambda: drawing.draw_lstm_cell(ax="left"),
+            TypeError,
+            "ax: expected a matplotlib Axes or None, got str",
+        ),
+        (
+            lambda: drawing.draw_gru_cell(show_equations=1),
+            TypeError,
+            "show_equations: expected True or False, got int 1",
+        ),
+        (
+            lambda: drawing.draw_lstm_cell(title=3),
+            TypeError,
+            "title: expected a string or None, got int",
+        ),
+        (
+            lambda: drawing.draw_deep(0),
+            ValueError,
+            "num_layers: expected a finite number > 0, got 0",
+        ),
+        (
+            lambda: drawing.draw_deep(5),
+            ValueError,
+            "num_layers: expected at most 4 for a readable drawing, got 5",
+        ),
+        (lambda: drawing.draw_deep(2, 2.0), TypeError, "tau: expected an integer, got float 2.0"),
+        (
+            lambda: drawing.draw_bidirectional(7),
+            ValueError,
+            "tau: expected at most 6 for a readable drawing, got 7",
+        ),
+        (
+            lambda: drawing.draw_bidirectional(True),
+            TypeError,
+            "tau: expected an integer, got bool True",
+        ),
+        (
+            lambda: drawing.draw_output_and_hidden(-1),
+            ValueError,
+            "tau: expected a finite number > 0, got -1",
+        ),
+        (
+            lambda: drawing.draw_output_and_hidden(3, ax=[]),
+            TypeError,
+            "ax: expected a matplotlib Axes or None, got list",
+        ),
+        (
+            lambda: drawing.draw_graph(graph.folded_graph(), pos=[(0, 0)]),
+            TypeError,
+            r"pos: expected a dict \{node id: \(x, y\)\}, got list",
+        ),
+        (
+            lambda: drawing.draw_graph(graph.folded_graph(), pos={k: (0, "a") for k in "xhoLy"}),
+            ValueError,
+            r"pos: expected a pair of finite numbers \(x, y\) for node 'x', got \(0, 'a'\)",
+        ),
+        (
+            lambda: drawing.draw_graph(graph.folded_graph(), pos={k: (0, np.nan) for k in "xhoLy"}),
+            ValueError,
+            "pos: expected a pair of finite numbers",
+        ),
+        (
+            lambda: drawing.draw_graph(graph.folded_graph(), show_parameters="yes"),
+            TypeError,
+            "show_parameters: expected True or False, got str 'yes'",
+        ),
+        (
+            lambda: drawing.draw_graph(graph.folded_graph(), fontsize=0),
+            ValueError,
+            "fontsize: expected a finite number > 0, got 0",
+        ),
+        (
+            lambda: drawing.draw_graph(graph.folded_graph(), node_shape=None),
+            TypeError,
+            "node_shape: expected 'circle' or 'box', got NoneType",
+        ),
+        (
+            lambda: drawing.draw_graph(graph.Graph()),
+            ValueError,
+            "graph: expected at least one node, got an empty graph",
+        ),
+        (
+            lambda: drawing.draw_unrolled(["hidden"]),
+            TypeError,
+            r"model: expected one of \['hidden', 'output'\], got list",
+        ),
+        (
+            lambda: drawing.draw_folded("hidden", ax=1),
+            TypeError,
+            "ax: expected a matplotlib Axes or None, got int",
+        ),
+        (
+            lambda: drawing.draw_expression_graph(graph.graph_xy_product(), show_grads="no"),
+            TypeError,
+            "show_grads: expected True or False, got str 'no'",
+        ),
+        (
+            lambda: drawing.draw_sequence_shapes([]),
+            ValueError,
+            "shapes: expected at least one shape name, got an empty list",
+        ),
+        (
+            lambda: drawing.draw_sequence_shapes(3),
+            TypeError,
+            "shapes: expected a shape name or a list of them",
+        ),
+        (
+            lambda: drawing.draw_sequence_shapes([1]),
+            TypeError,
+            r"shapes: expected shape names \(strings\), got int",
+        ),
+        (
+            lambda: drawing.layered_layout("graph"),
+            TypeError,
+            "graph: expected an rnnbook.graph.Graph, got str",
+        ),
+        (
+            lambda: drawing.depth_layout(graph.folded_graph(), spacing=-1),
+            ValueError,
+            "spacing: expected a finite number > 0, got -1",
+        ),
+        (
+            lambda: drawing.parameter_colours(None),
+            TypeError,
+            "graph: expected an rnnbook.graph.Graph, got NoneType",
+        ),
+        (lambda: cell_diagrams.deep_equations(9), ValueError, "num_layers: expected at most 4"),
+    ],
+)
+def test_bad_drawing_arguments_name_the_argument(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+    assert plt.get_fignums() == []  # refused before any figure was opened
