@@ -882,7 +882,8 @@ def _draw_network(graph, pos, equations, title, ax, show_equations, label_where=
     if ax is None:
         width = max(xs) - min(xs) + 1.6
         height = max(ys) - min(ys) + 1.4 + 0.6 * n_eq
-        _, ax = plt.subplots(figsize=(min(max(0.8 * width, 6.5), 16), min(0.8 * height, 11)))
+        scale = min(0.8, 16 / width, 11 / height)  # inches per data unit, the same both ways
+        _, ax = plt.subplots(figsize=(max(scale * width, 6.5), scale * height + 0.5))
     draw_graph(graph, ax=ax, pos=pos, title=title, fontsize=12, show_parameters=not label_where)
     if label_where:
         _label_edges(ax, graph, pos, label_where)
@@ -929,7 +930,8 @@ def draw_deep(
         else:
             row = int(node.id[1:].split("_")[0])
         pos[node.id] = (DX * node.time, DY * row)
-    title = title if title is not None else f"deep RNN: {num_layers} layers, $\\tau = {tau}$"
+    layers = f"{num_layers} layer" + ("s" if num_layers > 1 else "")
+    title = title if title is not None else f"deep RNN: {layers}, $\\tau = {tau}$"
     return _draw_network(
         graph, pos, cell_diagrams.deep_equations(num_layers), title, ax, show_equations
     )
