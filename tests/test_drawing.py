@@ -8,7 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from rnnbook import cell_diagrams, drawing, graph  # noqa: E402
+import rnnbook.cell_diagrams as cell_diagrams  # noqa: E402
+from rnnbook import drawing, graph  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
