@@ -424,14 +424,14 @@ def draw_expression_graph(
     (after ``forward()``) and ``show_grads`` its gradient (after ``backward()``). Arrays of
     more than four entries are shown by their shape.
     """
-    if not isinstance(expr_graph, ExpressionGraph):
-        raise TypeError(
-            f"expr_graph: expected an rnnbook.graph.ExpressionGraph, got {type(expr_graph).__name__}"
-        )
     show_values = _check_flag("show_values", show_values)
     show_grads = _check_flag("show_grads", show_grads)
     _check_ax(ax)
     _check_title(title)
+    if not isinstance(expr_graph, ExpressionGraph):
+        raise TypeError(
+            f"expr_graph: expected an rnnbook.graph.ExpressionGraph, got {type(expr_graph).__name__}"
+        )
     nodes = expr_graph.nodes.values()
     if show_values and any(n.value is None for n in nodes):
         raise ValueError(

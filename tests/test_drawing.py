@@ -474,7 +474,7 @@ def test_network_edge_labels_do_not_cover_nodes(draw):
             "ax: expected a matplotlib Axes or None, got int",
         ),
         (
-            lambda: drawing.draw_expression_graph(graph.graph_xy_product(), show_grads="no"),
+            lambda: drawing.draw_expression_graph(graph.folded_graph(), show_grads="no"),
             TypeError,
             "show_grads: expected True or False, got str 'no'",
         ),
