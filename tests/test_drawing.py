@@ -515,3 +515,33 @@ def test_bad_drawing_arguments_name_the_argument(call, error, words):
     with pytest.raises(error, match=words):
         call()
     assert plt.get_fignums() == []  # refused before any figure was opened
+
+
+@pytest.mark.parametrize("draw", [drawing.draw_lstm_cell, drawing.draw_gru_cell])
+def test_cell_equations_and_tags_do_not_cover_other_parts(draw):
+    ax = draw()
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    xy = _node_xy(ax)
+    centres = {n: ax.transData.transform(p) for n, p in xy.items()}
+    node_boxes = {}
+    for patch in ax.patches:
+        if (patch.get_gid() or "").startswith(("edge:", "next:")):
+            continue
+        box = patch.get_window_extent(renderer)  # a node's circle or box: find whose
+        middle = ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)
+        owner = min(centres, key=lambda n: np.hypot(*np.subtract(centres[n], middle)))
+        node_boxes[owner] = box
+    assert sorted(node_boxes) == sorted(xy)
+    arrows = [
+        p.get_window_extent(renderer) for p in ax.patches if (p.get_gid() or "").startswith("edge:")
+    ]
+    for text in ax.texts:
+        gid = text.get_gid() or ""
+        box = text.get_window_extent(renderer)
+        if gid.startswith("equation:"):  # the list on the right is clear of the whole drawing
+            assert not any(box.overlaps(b) for b in [*node_boxes.values(), *arrows]), gid
+        elif gid.startswith("tag:"):  # a number touches its own part and no other
+            own = gid.split(":")[2]
+            assert not any(box.overlaps(b) for n, b in node_boxes.items() if n != own), gid
