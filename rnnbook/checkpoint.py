@@ -345,7 +345,7 @@ def load_checkpoint(
     if not isinstance(restore_rng, bool):
         raise TypeError(f"restore_rng: expected True or False, got {restore_rng!r}")
     if isinstance(map_location, (str, torch.device)):
-        map_location = pick_device(map_location)
+        map_location = pick_device(map_location, name="map_location")
     path = Path(path)
     remove_stale_temps(path)
     if not path.is_file():

@@ -27,19 +27,22 @@ def _mps_available() -> bool:
     return bool(mps is not None and mps.is_available())
 
 
-def pick_device(override: str | torch.device | None = None) -> torch.device:
+def pick_device(
+    override: str | torch.device | None = None, *, name: str = "override"
+) -> torch.device:
     """The device to compute on: ``override``, else ``$RNNBOOK_DEVICE``, else CUDA > MPS > CPU.
 
     Raises ``RuntimeError`` naming the request when the requested device is not available,
     ``ValueError`` for a string that is not a device, and ``TypeError`` for anything but a
-    string, a ``torch.device`` or None.  Every device argument in rnnbook goes through here.
+    string, a ``torch.device`` or None.  Every device argument in rnnbook goes through here;
+    ``name`` is the argument's name that the messages use (``device``, ``map_location``).
     """
-    source = "override"
+    source = name
     if isinstance(override, torch.device):
         override = str(override)
     if override is not None and not isinstance(override, str):
         raise TypeError(
-            f"override: expected a device name such as 'cpu' or 'cuda:0', a torch.device or "
+            f"{source}: expected a device name such as 'cpu' or 'cuda:0', a torch.device or "
             f"None, got {type(override).__name__} {override!r}"
         )
     if override is None:
@@ -88,7 +91,7 @@ def autocast(device: str | torch.device, enabled: bool | None = None, dtype=torc
         raise ValueError(f"dtype: expected torch.bfloat16 or torch.float16, got {dtype!r}")
     if enabled is False:  # nothing to do, on any device, present or not
         return contextlib.nullcontext()
-    device = pick_device(device)
+    device = pick_device(device, name="device")
     if enabled is None:
         enabled = device.type == "cuda"
     if not enabled:

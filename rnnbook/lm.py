@@ -74,7 +74,9 @@ def as_index_tensor(x, device=None) -> torch.Tensor:
         t = torch.as_tensor(a)
     if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
         raise TypeError(f"x: expected integer token indices, got dtype {t.dtype}")
-    return t.to(device=None if device is None else pick_device(device), dtype=torch.long)
+    return t.to(
+        device=None if device is None else pick_device(device, name="device"), dtype=torch.long
+    )
 
 
 def detach_state(state):
@@ -176,7 +178,7 @@ class RNNLM(nn.Module):
     def init_state(self, batch: int, device=None):
         """The zero state for a batch of ``batch`` sequences: ``(num_layers, batch, n_h)``."""
         check_positive("batch", batch, integer=True)
-        device = self.output.weight.device if device is None else pick_device(device)
+        device = self.output.weight.device if device is None else pick_device(device, name="device")
         zeros = lambda: torch.zeros(self.num_layers, batch, self.n_h, device=device)
         return (zeros(), zeros()) if self.cell == "lstm" else zeros()
 
@@ -286,7 +288,7 @@ def evaluate(model: nn.Module, batches: Iterable, *, device=None, stateful: bool
         stateful = bool(getattr(batches, "sequential", False))
     if device is None:
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    device = pick_device(device)
+    device = pick_device(device, name="device")
     was_training = model.training
     model.eval()
     total, count, state = 0.0, 0, None

@@ -182,7 +182,7 @@ def train(
     A loss or gradient that is NaN or infinite raises :class:`TrainingDiverged` with the
     history, after restoring the last weights whose loss was finite.
     """
-    device = pick_device(device)
+    device = pick_device(device, name="device")
     total = _check_train_args(locals())
     model.to(device)
     opt = make_optimizer(model, optimizer, lr)
@@ -332,7 +332,7 @@ def _diverged(history, model, params, last_good, step, loss, grad_norm, clip_nor
             else f"turn on gradient clipping (clip_norm=1.0) or lower the learning rate "
             f"(lr now {lr_now:.3g})"
         )
-        cause = f"the weights of step {step - 1} (finite loss) were restored; {cause}"
+        cause = f"the weights that gave step {step - 1} its finite loss were restored; {cause}"
     history.stop_reason = f"diverged at step {step}"
     raise TrainingDiverged(f"training {what} at step {step}: {cause}", history, step)
 
