@@ -195,7 +195,7 @@ class RNNLM(nn.Module):
             raise ValueError(f"x: expected token indices of shape (B, T), got {tuple(x.shape)}")
         if x.dtype.is_floating_point or x.dtype == torch.bool:
             raise TypeError(f"x: expected integer token indices, got dtype {x.dtype}")
-        if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.vocab_size):
+        if _has_values(x) and (int(x.min()) < 0 or int(x.max()) >= self.vocab_size):
             raise ValueError(
                 f"x: expected token indices in [0, {self.vocab_size - 1}] (vocab_size "
                 f"{self.vocab_size}), got values from {int(x.min())} to {int(x.max())}"
@@ -213,6 +213,11 @@ class RNNLM(nn.Module):
             e = F.one_hot(x, self.vocab_size).to(self.output.weight.dtype)
         h, state = self.rnn(e, state)  # h: (B, T, n_h), the top layer's h^(t) for every t
         return self.output(self.drop(h)), state
+
+
+def _has_values(t: torch.Tensor) -> bool:
+    """Whether ``t`` holds values to check (a tensor on the "meta" device has shapes only)."""
+    return t.numel() > 0 and t.device.type != "meta"
 
 
 def _check_targets(logits, y) -> None:
@@ -237,7 +242,7 @@ def _check_targets(logits, y) -> None:
             f"y: expected targets of shape (B, T) = ({B}, {T}) to match the logits, got "
             f"{tuple(y.shape)}{hint}"
         )
-    kept = y[y != IGNORE_INDEX]
+    kept = y[y != IGNORE_INDEX] if _has_values(y) else y[:0]
     if kept.numel() and (int(kept.min()) < 0 or int(kept.max()) >= V):
         raise ValueError(
             f"y: expected targets in [0, {V - 1}] or {IGNORE_INDEX} (ignored), got values from "
@@ -259,7 +264,7 @@ def lm_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     ``0 .. V - 1`` (such as -1) is an error, and so are targets shaped (T, B).
     """
     _check_targets(logits, y)
-    if count_targets(y) == 0:
+    if _has_values(y) and count_targets(y) == 0:
         raise ValueError(f"y: every target is {IGNORE_INDEX} (ignored): there is no mean to take")
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1))
 

@@ -151,7 +151,7 @@ def train(
     steps: int | None = None,
     time_limit_s: float | None = None,
     optimizer: str | torch.optim.Optimizer = "adam",
-    lr: float = 1e-3,
+    lr: float | None = None,
     lr_schedule: str | Callable[[int], float] | None = None,
     clip_norm: float | None = 1.0,
     val_batches: Iterable | None = None,
@@ -169,9 +169,9 @@ def train(
     a callback returns True or raises :class:`StopTraining`; or on Ctrl-C (``stop_reason`` is
     then ``"interrupted"``).
 
-    ``optimizer``: ``"adam"`` or ``"sgd"`` (built with ``lr``) or a ready
+    ``optimizer``: ``"adam"`` or ``"sgd"`` (built with ``lr``, default 1e-3) or a ready
     ``torch.optim.Optimizer`` over the model's parameters (its own learning rate is the base
-    rate).  ``lr_schedule``: None, ``"cosine"``, ``"step"`` or a callable ``step -> factor``
+    rate, and giving ``lr`` too is an error).  ``lr_schedule``: None, ``"cosine"``, ``"step"`` or a callable ``step -> factor``
     (see :func:`lr_factor`).  ``clip_norm``: the largest gradient norm allowed (``None`` turns
     clipping off).  ``val_batches`` are evaluated every ``eval_every`` steps (default: at the
     end of every epoch) and at the end.  ``stateful=True`` carries the hidden state from one
@@ -185,7 +185,7 @@ def train(
     device = pick_device(device, name="device")
     total = _check_train_args(locals())
     model.to(device)
-    opt = make_optimizer(model, optimizer, lr)
+    opt = make_optimizer(model, optimizer, 1e-3 if lr is None else lr)
     base_lrs = [g.setdefault("initial_lr", g["lr"]) for g in opt.param_groups]
     carry = stateful and bool(getattr(train_batches, "sequential", True))
     params = [p for p in model.parameters() if p.requires_grad]
@@ -231,13 +231,13 @@ def train(
                 last_eval = _validate_into(history, model, val_batches, device, step)
             if not stop and epochs is not None and epoch >= epochs:
                 stop = "epochs"
+        if val_batches is not None and last_eval != step and step > 0:
+            _validate_into(history, model, val_batches, device, step)
     except KeyboardInterrupt:
         stop = "interrupted"  # the weights are those after the last whole step
     finally:
         if bar is not None:
             bar.close()
-    if val_batches is not None and last_eval != step and step > 0 and stop != "interrupted":
-        _validate_into(history, model, val_batches, device, step)
     history.stop_reason = stop
     return history
 
@@ -283,6 +283,12 @@ def _check_train_args(args: dict) -> int | None:
         raise TypeError(
             f"optimizer: expected 'adam', 'sgd' or a torch.optim.Optimizer, got "
             f"{type(args['optimizer']).__name__}"
+        )
+    if isinstance(args["optimizer"], torch.optim.Optimizer) and args["lr"] is not None:
+        raise ValueError(
+            f"lr: a ready optimizer brings its own learning rate "
+            f"({args['optimizer'].param_groups[0]['lr']:g}), got lr={args['lr']!r} as well; set "
+            f"it when building the optimizer"
         )
     total = planned_steps(args["train_batches"], epochs=epochs, steps=steps)
     lr_factor(args["lr_schedule"], 1, total)  # a bad schedule fails now, not after an epoch

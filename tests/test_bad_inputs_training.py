@@ -265,6 +265,15 @@ def test_train_refuses_an_optimizer_of_another_model():
     assert same(before, weights(model))
 
 
+def test_train_refuses_a_learning_rate_beside_a_ready_optimizer():
+    model = RNNLM(V, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    with pytest.raises(
+        ValueError, match=r"lr: a ready optimizer brings its own learning rate \(0.5\), got lr=0.1"
+    ):
+        train(model, batches(), steps=1, optimizer=opt, lr=0.1, progress=False)
+
+
 def test_train_refuses_batches_that_are_not_an_iterable_of_pairs():
     with pytest.raises(TypeError, match=r"train_batches: expected an iterable of \(x, y\) batches"):
         train(RNNLM(V, 4), torch.zeros(3, 4), steps=1, progress=False)
