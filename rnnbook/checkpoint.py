@@ -427,6 +427,8 @@ def resume_training(path, model, train_batches, *, optimizer, **train_kwargs):
     was written, so that ``first.train_loss + rest.train_loss`` is the whole run.  With the
     generators restored too, the result on the CPU equals an uninterrupted run bit for bit
     (for ``stateful`` training, resume at an epoch end: the carried hidden state is not saved).
+    ``history.wall_time`` counts from the resume.  A checkpoint already at the planned end is
+    an error (nothing is left to train).
     """
     from rnnbook.training import lr_factor, planned_steps, train
 
