@@ -114,7 +114,9 @@ class RNNLM(nn.Module):
         Share the embedding matrix with the output weight V (needs ``embed_dim == n_h``).
 
     ``forward(x, state=None) -> (logits, state)`` with ``x (B, T)`` indices and logits
-    ``(B, T, V)``; ``state=None`` starts from zeros.  A model whose weights would take more
+    ``(B, T, V)``; ``state=None`` starts from zeros.  Submodules: ``embedding`` (or None),
+    ``embed_drop`` (an identity on the recurrent layer's input, which a wrapper may replace
+    with a dropout), ``rnn``, ``drop`` and ``output``.  A model whose weights would take more
     than 8 GiB is refused with its size.
     """
 
@@ -171,6 +173,7 @@ class RNNLM(nn.Module):
             dropout=dropout if num_layers > 1 else 0.0,  # torch drops between layers only
         )
         self.drop = nn.Dropout(dropout)
+        self.embed_drop = nn.Identity()  # the input as is (a wrapper may put a dropout here)
         self.output = nn.Linear(n_h, vocab_size)  # o = V h + c
         if tie_weights:
             self.output.weight = self.embedding.weight
@@ -211,7 +214,7 @@ class RNNLM(nn.Module):
                     f"batches"
                 )
             e = F.one_hot(x, self.vocab_size).to(self.output.weight.dtype)
-        h, state = self.rnn(e, state)  # h: (B, T, n_h), the top layer's h^(t) for every t
+        h, state = self.rnn(self.embed_drop(e), state)  # h: (B, T, n_h), top layer's h^(t)
         return self.output(self.drop(h)), state
 
 

@@ -214,6 +214,30 @@ def test_progress_bar_and_window_batches_with_a_short_last_batch(capsys):
     assert "train" in capsys.readouterr().err  # tqdm writes its bar to stderr outside Jupyter
 
 
+@pytest.mark.parametrize("embed_dim", [None, 8])
+def test_a_dropout_put_in_embed_drop_acts_on_the_input_in_training_only(embed_dim):
+    # RNNLM has no embed_dropout option (a benchmark's); its embed_drop slot takes one
+    torch.manual_seed(0)
+    x = torch.randint(0, 6, (3, 5))
+    plain = RNNLM(6, 8, "gru", embed_dim=embed_dim)
+    assert isinstance(plain.embed_drop, nn.Identity)
+    dropped = RNNLM(6, 8, "gru", embed_dim=embed_dim)
+    dropped.embed_drop = nn.Dropout(0.5)
+    dropped.load_state_dict(plain.state_dict())  # the dropout adds no parameters
+    dropped.eval()
+    assert torch.equal(dropped(x)[0], plain(x)[0])
+    dropped.train()
+    seen = []
+    dropped.rnn.register_forward_hook(lambda m, inp, out: seen.append(inp[0]))
+    dropped(x)
+    e = seen[0]  # the recurrent layer's input: about half its entries zeroed, the rest doubled
+    full = F.one_hot(x, 6).float() if embed_dim is None else plain.embedding(x)
+    dropped_share = (e[full != 0] == 0).float().mean().item()
+    assert 0.25 < dropped_share < 0.75, dropped_share
+    kept = e != 0
+    assert torch.allclose(e[kept], 2 * full[kept])
+
+
 def test_make_optimizer_names_and_its_checks():
     model = nn.Linear(3, 1)
     assert isinstance(make_optimizer(model, "adam", lr=0.1), torch.optim.Adam)
