@@ -27,13 +27,24 @@ def _mps_available() -> bool:
     return bool(mps is not None and mps.is_available())
 
 
-def pick_device(override: str | torch.device | None = None) -> torch.device:
+def pick_device(
+    override: str | torch.device | None = None, *, name: str = "override"
+) -> torch.device:
     """The device to compute on: ``override``, else ``$RNNBOOK_DEVICE``, else CUDA > MPS > CPU.
 
-    Raises ``RuntimeError`` naming the request when the requested device is not available, and
-    ``ValueError`` for a string that is not a device.
+    Raises ``RuntimeError`` naming the request when the requested device is not available,
+    ``ValueError`` for a string that is not a device, and ``TypeError`` for anything but a
+    string, a ``torch.device`` or None.  Every device argument in rnnbook goes through here;
+    ``name`` is the argument's name that the messages use (``device``, ``map_location``).
     """
-    source = "override"
+    source = name
+    if isinstance(override, torch.device):
+        override = str(override)
+    if override is not None and not isinstance(override, str):
+        raise TypeError(
+            f"{source}: expected a device name such as 'cpu' or 'cuda:0', a torch.device or "
+            f"None, got {type(override).__name__} {override!r}"
+        )
     if override is None:
         override = os.environ.get(ENV_DEVICE) or None
         source = ENV_DEVICE
@@ -74,7 +85,13 @@ def autocast(device: str | torch.device, enabled: bool | None = None, dtype=torc
     ``enabled=None`` (default): bfloat16 autocast on CUDA, a no-op elsewhere.  ``enabled=True``
     turns it on for the CPU too (slow on most CPUs, useful to test); ``enabled=False`` is a no-op.
     """
-    device = torch.device(device)
+    if enabled not in (None, True, False):
+        raise TypeError(f"enabled: expected None, True or False, got {enabled!r}")
+    if dtype not in (torch.bfloat16, torch.float16):
+        raise ValueError(f"dtype: expected torch.bfloat16 or torch.float16, got {dtype!r}")
+    if enabled is False:  # nothing to do, on any device, present or not
+        return contextlib.nullcontext()
+    device = pick_device(device, name="device")
     if enabled is None:
         enabled = device.type == "cuda"
     if not enabled:

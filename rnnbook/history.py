@@ -50,7 +50,9 @@ class History:
     ``step[i]``, ``train_loss[i]`` (nats per token), ``lr[i]``, ``grad_norm[i]`` (before
     clipping), ``wall_time[i]`` (seconds since the start) and ``epoch[i]`` describe step i;
     ``val_step[j]``, ``val_loss[j]`` and ``val_ppl[j]`` the j-th evaluation on the validation
-    batches.  ``stop_reason`` says why training ended; ``tokens`` counts the target tokens seen.
+    batches.  ``stop_reason`` says why training ended (``"steps"``, ``"epochs"``,
+    ``"time_limit_s"``, a callback's name, ``"interrupted"`` after Ctrl-C, ``"diverged at step
+    k"``); ``tokens`` counts the target tokens seen (ignored targets, -100, are not counted).
     ``best_val_loss`` and ``best_step`` are the lowest validation loss and the step it was
     measured at (``math.inf`` and -1 before any evaluation).
     """
@@ -68,6 +70,26 @@ class History:
     stop_reason: str = ""
     best_val_loss: float = math.inf
     best_step: int = -1
+
+    def record(
+        self,
+        step: int,
+        loss: float,
+        lr: float,
+        grad_norm: float,
+        epoch: int,
+        tokens: int,
+        wall_time: float,
+    ) -> None:
+        """Append one optimiser step: its number, loss, learning rate, gradient norm, epoch,
+        target tokens counted and the seconds since training started."""
+        self.step.append(step)
+        self.train_loss.append(loss)
+        self.lr.append(lr)
+        self.grad_norm.append(grad_norm)
+        self.epoch.append(epoch)
+        self.tokens += tokens
+        self.wall_time.append(wall_time)
 
     @property
     def train_ppl(self) -> list[float]:

@@ -31,6 +31,21 @@ def in_notebook() -> bool:
     return shell is not None and hasattr(shell, "kernel")
 
 
+def _check_history(history) -> None:
+    needed = ("step", "train_loss", "val_step", "val_loss", "val_ppl")
+    missing = [name for name in needed if not hasattr(history, name)]
+    if missing:
+        raise TypeError(
+            f"history: expected a rnnbook.history.History, got {type(history).__name__} "
+            f"without {missing}"
+        )
+    if len(history.step) != len(history.train_loss):
+        raise ValueError(
+            f"history: expected as many steps as losses, got {len(history.step)} steps and "
+            f"{len(history.train_loss)} losses"
+        )
+
+
 class LivePlot:
     """Callback ``(step, history) -> None`` that redraws the loss and perplexity curves.
 
@@ -40,13 +55,25 @@ class LivePlot:
 
     def __init__(self, every: int = 10, figsize=(9.0, 3.0), active: bool | None = None):
         self.every = check_positive("every", every, integer=True)
-        self.figsize = figsize
+        if (
+            not isinstance(figsize, (tuple, list))
+            or len(figsize) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in figsize)
+            or not all(0 < v <= 100 for v in figsize)
+        ):
+            raise ValueError(
+                f"figsize: expected (width, height) in inches, each in (0, 100], got {figsize!r}"
+            )
+        if active not in (None, True, False):
+            raise TypeError(f"active: expected None, True or False, got {active!r}")
+        self.figsize = tuple(figsize)
         self.active = in_notebook() if active is None else bool(active)
         self.calls = 0
         self._handle = None
         self._history = None
 
     def __call__(self, step: int, history) -> None:
+        _check_history(history)
         self.calls += 1
         self._history = history
         if self.active and step % self.every == 0:
@@ -59,6 +86,7 @@ class LivePlot:
 
     def render(self, history) -> bytes:
         """The two-panel figure of ``history`` as PNG bytes."""
+        _check_history(history)
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
