@@ -57,6 +57,15 @@ def _as_states(name: str, s, n: int | None = None) -> tuple[np.ndarray, bool]:
     return arr, vector
 
 
+def _check_rng(rng, name: str = "rng") -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{name}: expected a numpy Generator (np.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+    return rng
+
+
 def _check_weights(W) -> np.ndarray:
     W = check_array("W", W)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
@@ -68,6 +77,7 @@ def random_patterns(n: int, p: int, rng: np.random.Generator) -> np.ndarray:
     """``p`` random patterns of ``n`` neurons, each entry ±1 with probability 1/2: shape (n, p)."""
     check_positive("n", n, integer=True)
     check_positive("p", p, integer=True)
+    _check_rng(rng)
     return rng.choice(np.array([-1.0, 1.0]), size=(n, p))
 
 
@@ -128,9 +138,9 @@ def async_sweep(W, s, order=None, rng: np.random.Generator | None = None) -> np.
     S, vector = _as_states("s", s, W.shape[0])
     n = W.shape[0]
     if order is None:
-        order = rng.permutation(n) if rng is not None else np.arange(n)
+        order = _check_rng(rng).permutation(n) if rng is not None else np.arange(n)
     order = np.asarray(order)
-    if sorted(order.tolist()) != list(range(n)):
+    if order.ndim != 1 or order.dtype.kind not in "iu" or sorted(order.tolist()) != list(range(n)):
         raise ValueError(f"order: expected a permutation of range({n}), got {order[:10]}...")
     for i in order:
         _update_neuron(W, S, int(i))
@@ -174,6 +184,8 @@ def recall(
     S, vector = _as_states("cue", cue, W.shape[0])
     check_choice("mode", mode, ["async", "sync"])
     check_positive("max_sweeps", max_sweeps, integer=True)
+    if mode == "async":
+        _check_rng(rng)
     energies = [energy(W, S)]
     converged = False
     for _ in range(max_sweeps):
@@ -194,6 +206,7 @@ def corrupt(pattern, fraction: float, rng: np.random.Generator) -> np.ndarray:
     check_positive("fraction", fraction, allow_zero=True)
     if fraction > 1:
         raise ValueError(f"fraction: expected a number in [0, 1], got {fraction!r}")
+    _check_rng(rng)
     n, b = S.shape
     k = int(round(fraction * n))
     out = S.copy()
@@ -239,6 +252,13 @@ def capacity_curve(
     """
     check_positive("n", n, integer=True)
     check_positive("n_trials", n_trials, integer=True)
+    check_positive("max_sweeps", max_sweeps, integer=True)
+    _check_rng(rng)
+    check_positive("flip_fraction", flip_fraction, allow_zero=True)
+    if flip_fraction > 1:
+        raise ValueError(f"flip_fraction: expected a number in [0, 1], got {flip_fraction!r}")
+    if isinstance(loads, (str, bytes)) or np.asarray(loads).dtype.kind not in "iuf":
+        raise TypeError(f"loads: expected a 1-D array of positive numbers, got {loads!r}")
     loads = np.asarray(loads, dtype=float)
     if loads.ndim != 1 or np.any(loads <= 0):
         raise ValueError(f"loads: expected a 1-D array of positive numbers, got {loads}")
