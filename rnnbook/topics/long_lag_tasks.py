@@ -52,10 +52,12 @@ def _check_dtype(dtype, kinds: str = "f") -> np.dtype:
     except TypeError as err:
         raise TypeError(f"dtype: expected a numpy dtype such as np.float32, got {dtype!r}") from err
     if dt.kind not in kinds:
-        want = "a floating" if kinds == "f" else "a numeric"
-        raise TypeError(
-            f"dtype: expected {want} dtype (an integer dtype would truncate the inputs), got {dt}"
+        want = (
+            "a floating dtype (an integer dtype would truncate the inputs)"
+            if kinds == "f"
+            else "a numeric dtype (float or integer)"
         )
+        raise TypeError(f"dtype: expected {want}, got {dt}")
     return dt
 
 
