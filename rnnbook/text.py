@@ -87,6 +87,8 @@ def next_token_pairs(tokens: Sequence) -> list[tuple]:
     ``["Yes", "here", "we"]`` -> ``[("Yes", "here"), ("here", "we")]``: each input token is
     paired with the token that follows it, so a corpus of T tokens gives T - 1 pairs.
     """
+    if not hasattr(tokens, "__iter__"):
+        raise TypeError(f"tokens: expected a sequence of tokens, got {type(tokens).__name__}")
     tokens = list(tokens)
     return list(zip(tokens[:-1], tokens[1:]))
 
@@ -521,6 +523,11 @@ def timemachine_d2l(
     vocab = Vocab(tokens, order="sorted")
     corpus = np.asarray(vocab.encode(tokens), dtype=np.int64)
     n_windows = len(corpus) - num_steps
+    if n_windows < 1:
+        raise ValueError(
+            f"text: expected more than num_steps = {num_steps} characters after preprocessing, "
+            f"got {len(corpus)}"
+        )
     if n_windows < num_train + num_val:
         raise ValueError(
             f"num_train + num_val: expected at most {n_windows} windows for this text, "

@@ -283,7 +283,9 @@ def test_adding_problem_refuses_a_batch_of_gigabytes(rng):
 
 
 def test_copy_task_refuses_a_dtype_that_is_not_numeric(rng):
-    with pytest.raises(TypeError, match=r"dtype: expected a numeric dtype \(float or integer\), got <U0"):
+    with pytest.raises(
+        TypeError, match=r"dtype: expected a numeric dtype \(float or integer\), got <U0"
+    ):
         long_lag_tasks.copy_task(4, 3, rng, dtype=np.str_)
 
 
@@ -602,3 +604,381 @@ def test_oscillator_widget_refuses_a_step_not_on_its_slider():
     pytest.importorskip("ipywidgets")
     with pytest.raises(ValueError, match=r"h: expected one of the slider's steps .*got 0.03"):
         plotting.oscillator_widget(h=0.03)
+
+
+# ------------------------------------------------------------------------------ every other entry point
+
+_rng = np.random.default_rng(0)
+_long = torch.long
+
+BAD_INPUTS = {
+    # text
+    "d2l_preprocess bytes": (
+        lambda: text.d2l_preprocess(b"abc"),
+        TypeError,
+        "text: expected a str, got bytes",
+    ),
+    "tokenize kind": (
+        lambda: text.tokenize("abc", "byte"),
+        ValueError,
+        r"kind: expected one of \['char', 'word'\], got 'byte'",
+    ),
+    "tokenize list": (lambda: text.tokenize(["a"]), TypeError, "text: expected a str, got list"),
+    "next_token_pairs int": (
+        lambda: text.next_token_pairs(5),
+        TypeError,
+        "tokens: expected a sequence of tokens, got int",
+    ),
+    "SequentialBatches float ids": (
+        lambda: text.SequentialBatches(np.arange(10.0), 2, 2),
+        ValueError,
+        "ids: expected a 1-D sequence of token indices, got shape .* and dtype float64",
+    ),
+    "SequentialBatches too short": (
+        lambda: text.SequentialBatches(np.arange(10), 2, 8),
+        ValueError,
+        "ids: expected more than batch_size \\* num_steps \\+ offset = 16 tokens, got 10",
+    ),
+    "RandomBatches zero batch": (
+        lambda: text.RandomBatches(np.arange(10), 0, 2),
+        ValueError,
+        "batch_size: expected a finite number > 0, got 0",
+    ),
+    "timemachine_d2l text int": (
+        lambda: text.timemachine_d2l(text=5),
+        TypeError,
+        "text: expected a str, got int",
+    ),
+    "timemachine_d2l text too short": (
+        lambda: text.timemachine_d2l(num_train=100, num_val=10, text="abc def"),
+        ValueError,
+        "text: expected more than num_steps = 32 characters after preprocessing, got 7",
+    ),
+    "WindowBatches shapes": (
+        lambda: text.WindowBatches(np.zeros((4, 3), int), np.zeros((4, 2), int), 2),
+        ValueError,
+        r"X, Y: expected two arrays of the same shape \(N, T\), got \(4, 3\) and \(4, 2\)",
+    ),
+    # graph
+    "add_edge unknown": (
+        lambda: graph.Graph().add_edge("a", "b"),
+        ValueError,
+        "source: expected the id of a node in the graph, got 'a'",
+    ),
+    "nodes_of_kind": (
+        lambda: graph.unrolled_graph().nodes_of_kind("neuron"),
+        ValueError,
+        "kind: expected one of .*got 'neuron'",
+    ),
+    # dynamics
+    "iterate negative steps": (
+        lambda: dynamics.iterate(lambda h: h, np.ones(2), -1),
+        ValueError,
+        "steps: expected a finite number >= 0, got -1",
+    ),
+    "euler_step zero h": (
+        lambda: dynamics.euler_step(dynamics.decay_rhs(), 1.0, 0.0, 0.0),
+        ValueError,
+        "h: expected a finite number > 0, got 0.0",
+    ),
+    "decay_rhs negative": (
+        lambda: dynamics.decay_rhs(-1.0),
+        ValueError,
+        "lam: expected a finite number > 0, got -1.0",
+    ),
+    "euler_stability_limit zero": (
+        lambda: dynamics.euler_stability_limit(0),
+        ValueError,
+        "lam: expected a finite number > 0, got 0",
+    ),
+    "oscillator_rhs zero mass": (
+        lambda: dynamics.oscillator_rhs(k=1, m=0),
+        ValueError,
+        "m: expected a finite number > 0, got 0",
+    ),
+    "oscillator_rhs nan amplitude": (
+        lambda: dynamics.oscillator_rhs(A=float("nan")),
+        ValueError,
+        "A: expected a finite number, got nan",
+    ),
+    "oscillator_exact negative k": (
+        lambda: dynamics.oscillator_exact(1.0, k=-1),
+        ValueError,
+        "k: expected a finite number > 0, got -1",
+    ),
+    "convergence_order one point": (
+        lambda: dynamics.convergence_order([0.1], [0.1]),
+        ValueError,
+        r"errors: expected as many values as hs \(1, at least 2\), got 1",
+    ),
+    "convergence_order zero error": (
+        lambda: dynamics.convergence_order([0.1, 0.2], [0.0, 0.1]),
+        ValueError,
+        "hs, errors: expected positive values",
+    ),
+    "lyapunov_max h0 shape": (
+        lambda: dynamics.lyapunov_max(np.eye(2), np.ones(3), 10),
+        ValueError,
+        r"h0: expected shape \(n,\) = \(2,\), got \(3,\)",
+    ),
+    # long-lag tasks
+    "copy_baseline_loss negative lag": (
+        lambda: long_lag_tasks.copy_baseline_loss(-1),
+        ValueError,
+        "lag: expected a finite number >= 0, got -1",
+    ),
+    "adding_problem one step": (
+        lambda: long_lag_tasks.adding_problem(2, 1, _rng),
+        ValueError,
+        "length: expected at least 2 steps",
+    ),
+    "adding_problem layout": (
+        lambda: long_lag_tasks.adding_problem(2, 4, _rng, layout="jax"),
+        ValueError,
+        r"layout: expected one of \['numpy', 'torch'\], got 'jax'",
+    ),
+    # E/I network
+    "dale_signs all excitatory": (
+        lambda: ei_network.dale_signs(10, 1.0),
+        ValueError,
+        r"frac_exc: expected a fraction in \(0, 1\), got 1.0",
+    ),
+    "dale_signs empty population": (
+        lambda: ei_network.dale_signs(2, 0.9),
+        ValueError,
+        "n_h: expected enough units for both populations, got 2 units, .* 2 excitatory and 0",
+    ),
+    "EIRNN zero alpha": (
+        lambda: ei_network.EIRNN(2, 10, 2, alpha=0),
+        ValueError,
+        "alpha: expected a finite number > 0, got 0",
+    ),
+    "EIRNN input size": (
+        lambda: ei_network.EIRNN(2, 10, 2)(torch.zeros(5, 3, 4)),
+        ValueError,
+        r"x: expected shape \(T, B, n_x\) = \(\?, \?, 2\), got \(5, 3, 4\)",
+    ),
+    "accuracy_by_strength zero coherence": (
+        lambda: ei_network.accuracy_by_strength(np.array([1, -1]), np.array([0.0, 0.1])),
+        ValueError,
+        "coherence: expected non-zero values",
+    ),
+    "accuracy_by_strength lengths": (
+        lambda: ei_network.accuracy_by_strength(np.array([1, -1]), np.array([0.1])),
+        ValueError,
+        r"coherence: expected shape \(2,\), got \(1,\)",
+    ),
+    # Hopfield
+    "energy non-square W": (
+        lambda: hopfield.energy(np.ones((3, 2)), np.ones(3)),
+        ValueError,
+        r"W: expected a square array of shape \(N, N\), got \(3, 2\)",
+    ),
+    "energy state size": (
+        lambda: hopfield.energy(np.zeros((3, 3)), np.ones(4)),
+        ValueError,
+        r"s: expected 3 neurons \(rows\) to match W, got shape \(4,\)",
+    ),
+    "update_neuron index": (
+        lambda: hopfield.update_neuron(np.zeros((3, 3)), np.ones(3), 3),
+        ValueError,
+        r"i: expected a neuron index in \[0, 3\), got 3",
+    ),
+    "sync_step 3-D states": (
+        lambda: hopfield.sync_step(np.zeros((3, 3)), np.ones((3, 2, 1))),
+        ValueError,
+        r"s: expected shape \(N,\) or \(N, B\), got \(3, 2, 1\)",
+    ),
+    "corrupt fraction": (
+        lambda: hopfield.corrupt(np.ones(4), 1.5, _rng),
+        ValueError,
+        r"fraction: expected a number in \[0, 1\], got 1.5",
+    ),
+    "overlap sizes": (
+        lambda: hopfield.overlap(np.ones(4), np.ones((3, 2))),
+        ValueError,
+        r"patterns: expected 4 neurons \(rows\) to match s, got shape \(3, 2\)",
+    ),
+    "recall mode": (
+        lambda: hopfield.recall(np.zeros((3, 3)), np.ones(3), _rng, mode="fast"),
+        ValueError,
+        r"mode: expected one of \['async', 'sync'\], got 'fast'",
+    ),
+    # n-grams, information
+    "ngram probs before fit": (
+        lambda: ngram.NGramLM().probs(),
+        RuntimeError,
+        r"NGramLM: call fit\(tokens\) before asking for probabilities",
+    ),
+    "ngram perplexity of nothing": (
+        lambda: ngram.NGramLM().fit(list("ab")).perplexity([]),
+        ValueError,
+        "tokens: expected a non-empty sequence of tokens, got none",
+    ),
+    "ngram fit with <s>": (
+        lambda: ngram.NGramLM().fit(["<s>", "a"]),
+        ValueError,
+        "tokens: '<s>' is reserved for the start padding",
+    ),
+    "ngram smoothing": (
+        lambda: ngram.NGramLM(smoothing="laplace"),
+        ValueError,
+        "smoothing: expected one of .*got 'laplace'",
+    ),
+    "cross_entropy shapes": (
+        lambda: information.cross_entropy([0.5, 0.5], [0.2, 0.3, 0.5]),
+        ValueError,
+        r"q: expected shape \(2,\) \(the shape of p\), got \(3,\)",
+    ),
+    "entropy base": (
+        lambda: information.entropy([1.0], base="dits"),
+        ValueError,
+        r"base: expected one of \['bits', 'nats'\], got 'dits'",
+    ),
+    # tagging
+    "make_sentence seed": (
+        lambda: tagging.make_sentence(0),
+        TypeError,
+        "rng: expected a numpy Generator, got int",
+    ),
+    "make_dataset zero": (
+        lambda: tagging.make_dataset(0, _rng),
+        ValueError,
+        "n: expected a finite number > 0, got 0",
+    ),
+    "Tagger mode": (
+        lambda: tagging.Tagger(5, mode="transformer"),
+        ValueError,
+        "mode: expected one of .*got 'transformer'",
+    ),
+    "Tagger float ids": (
+        lambda: tagging.Tagger(5)(torch.zeros(2, 3)),
+        ValueError,
+        r"ids: expected a \(B, T\) tensor of token indices \(long\), got shape \(2, 3\) "
+        "and dtype torch.float32",
+    ),
+    "predict with a Linear": (
+        lambda: tagging.predict(torch.nn.Linear(2, 2), torch.zeros(1, 2, dtype=_long)),
+        TypeError,
+        "model: expected a Tagger, got Linear",
+    ),
+    "token_accuracy shapes": (
+        lambda: tagging.token_accuracy(
+            torch.zeros(2, 3, dtype=_long), torch.zeros(3, 2, dtype=_long)
+        ),
+        ValueError,
+        r"predicted: expected the shape of tags \(3, 2\), got \(2, 3\)",
+    ),
+    "encode one tag short": (
+        lambda: tagging.encode(tagging.TaggingData([["jon", "ran"]], [[1]]), tagging.make_vocab()),
+        ValueError,
+        "data: expected one tag per word, got 2 words and 1 tags in sentence 0",
+    ),
+    "train_tagger zero lr": (
+        lambda: tagging.train_tagger(
+            tagging.Tagger(5), torch.zeros(2, 3, dtype=_long), torch.zeros(2, 3, dtype=_long), lr=0
+        ),
+        ValueError,
+        "lr: expected a finite number > 0, got 0",
+    ),
+    # gradient cliff
+    "CliffSurface.grad shape": (
+        lambda: gradient_cliff.CliffSurface().grad(np.ones(3)),
+        ValueError,
+        r"theta: expected shape \(2,\) = \(2,\), got \(3,\)",
+    ),
+    "descend clip_mode": (
+        lambda: gradient_cliff.descend(
+            gradient_cliff.CliffSurface(), [0.0, 0.0], 0.1, 5, clip=1.0, clip_mode="l1"
+        ),
+        ValueError,
+        r"clip_mode: expected one of \['norm', 'value'\], got 'l1'",
+    ),
+    "descend theta0 text": (
+        lambda: gradient_cliff.descend(gradient_cliff.CliffSurface(), "00", 0.1, 5),
+        TypeError,
+        "theta0: expected two numbers .*got '00'",
+    ),
+    "descend too many steps": (
+        lambda: gradient_cliff.descend(gradient_cliff.CliffSurface(), [0.0, 0.0], 0.1, 10**7),
+        ValueError,
+        "steps: expected at most MAX_STEPS = 1,000,000, got 10,000,000",
+    ),
+    "one_unit_rnn_loss nan h0": (
+        lambda: gradient_cliff.one_unit_rnn_loss(1.0, 0.0, h0=float("nan")),
+        ValueError,
+        "h0: expected a finite number, got nan",
+    ),
+    # unit inspection
+    "position_in_word list": (
+        lambda: unit_inspection.position_in_word(["a"]),
+        TypeError,
+        "text: expected a str, got list",
+    ),
+    "best_unit 1-D acts": (
+        lambda: unit_inspection.best_unit(np.ones(4), np.ones(4)),
+        ValueError,
+        r"acts: expected a 2-D array of shape \(T, n_h\)",
+    ),
+    "colour_text_html width": (
+        lambda: unit_inspection.colour_text_html("ab", [0.1, 0.2], width=0),
+        ValueError,
+        "width: expected a finite number > 0, got 0",
+    ),
+    "colour_text_html values": (
+        lambda: unit_inspection.colour_text_html("ab", [0.1]),
+        ValueError,
+        r"values: expected shape \(T,\) = \(2,\), got \(1,\)",
+    ),
+    # throughput
+    "synchronize tpu": (
+        lambda: throughput.synchronize("tpu"),
+        ValueError,
+        "device: expected a device such as 'cpu', 'cuda', 'cuda:0' or 'mps', got 'tpu'",
+    ),
+    "tokens_per_s zero seconds": (
+        lambda: throughput.tokens_per_s(100, 0.0),
+        ValueError,
+        "seconds: expected a finite number > 0, got 0.0",
+    ),
+    "copy_seconds numpy": (
+        lambda: throughput.copy_seconds(np.ones(3), "cpu"),
+        TypeError,
+        "x: expected a torch.Tensor, got ndarray",
+    ),
+    "steady_tokens_per_s skip": (
+        lambda: throughput.steady_tokens_per_s([1.0, 2.0], 10, skip=2),
+        ValueError,
+        "wall_time: expected more than skip = 2 steps to time, got 2",
+    ),
+    # autograd graph
+    "recorded_graph numpy": (
+        lambda: autograd_graph.recorded_graph(np.ones(2), {"x": torch.ones(1)}),
+        TypeError,
+        "output: expected a torch.Tensor, got ndarray",
+    ),
+    "recorded_graph leaf": (
+        lambda: autograd_graph.recorded_graph(
+            torch.ones(2, requires_grad=True), {"x": torch.ones(1)}
+        ),
+        ValueError,
+        "output: expected a tensor computed from tensors with requires_grad=True",
+    ),
+    # plotting
+    "oscillator_figure zero step": (
+        lambda: plotting.oscillator_figure(h=0.0),
+        ValueError,
+        "h: expected a finite number > 0, got 0.0",
+    ),
+    "plot_series list": (
+        lambda: plotting.plot_series([0, 1], [[1, 2]]),
+        TypeError,
+        "series: expected a non-empty dict of label -> values, got list",
+    ),
+}
+
+
+@pytest.mark.parametrize("call, error, words", BAD_INPUTS.values(), ids=list(BAD_INPUTS))
+def test_every_entry_point_names_the_argument(call, error, words):
+    with pytest.raises(error, match=words):
+        call()

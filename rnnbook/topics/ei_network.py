@@ -63,7 +63,10 @@ def dale_signs(n_h: int, frac_exc: float = 0.8) -> torch.Tensor:
         raise ValueError(f"frac_exc: expected a fraction in (0, 1), got {frac_exc!r}")
     n_exc = int(round(frac_exc * n_h))
     if not 0 < n_exc < n_h:
-        raise ValueError(f"n_h: {n_h} units with frac_exc={frac_exc} leave a population empty")
+        raise ValueError(
+            f"n_h: expected enough units for both populations, got {n_h} units, which with "
+            f"frac_exc = {frac_exc} leave {n_exc} excitatory and {n_h - n_exc} inhibitory"
+        )
     signs = torch.ones(n_h)
     signs[n_exc:] = -1.0
     return signs

@@ -151,8 +151,10 @@ def one_unit_rnn_loss(w, b, *, steps: int = 50, h0: float = 0.5, target: float =
     if steps > MAX_STEPS:
         raise ValueError(f"steps: expected at most MAX_STEPS = {MAX_STEPS:,}, got {steps:,}")
     for name, value in (("h0", h0), ("target", target)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-            raise TypeError(f"{name}: expected a finite real number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
+        if not np.isfinite(value):
+            raise ValueError(f"{name}: expected a finite number, got {value!r}")
     for name, value in (("w", w), ("b", b)):
         if isinstance(value, (str, bytes)) or np.asarray(value).dtype.kind not in "iuf":
             raise TypeError(f"{name}: expected a number or a numeric array, got {value!r}")

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-def _as_states(name: str, s, n: int | None = None) -> tuple[np.ndarray, bool]:
+def _as_states(name: str, s, n: int | None = None, match: str = "W") -> tuple[np.ndarray, bool]:
     """Return ``s`` as an (N, B) float array and whether it came in as a vector."""
     arr = check_array(name, s, dtype_kind="fiub")
     if arr.ndim not in (1, 2):
@@ -51,7 +51,9 @@ def _as_states(name: str, s, n: int | None = None) -> tuple[np.ndarray, bool]:
     vector = arr.ndim == 1
     arr = arr.reshape(arr.shape[0], -1).astype(float)
     if n is not None and arr.shape[0] != n:
-        raise ValueError(f"{name}: expected {n} neurons (rows) to match W, got shape {s.shape}")
+        raise ValueError(
+            f"{name}: expected {n} neurons (rows) to match {match}, got shape {s.shape}"
+        )
     if not np.all(np.abs(arr) == 1):
         raise ValueError(f"{name}: expected entries in {{-1, +1}}, got values {np.unique(arr)[:5]}")
     return arr, vector
@@ -223,7 +225,7 @@ def overlap(s, patterns) -> np.ndarray:
     vector (a float when both are).
     """
     S, s_vec = _as_states("s", s)
-    X, x_vec = _as_states("patterns", patterns, S.shape[0])
+    X, x_vec = _as_states("patterns", patterns, S.shape[0], match="s")
     m = X.T @ S / S.shape[0]
     if s_vec and x_vec:
         return float(m[0, 0])

@@ -157,6 +157,7 @@ class NGramLM:
 
     def probs(self, context: Sequence[str] = ()) -> np.ndarray:
         """P(w | context) for every w in ``self.vocab``, as an array that sums to 1."""
+        self._check_fitted()
         return np.array([self.prob(w, context) for w in self.vocab])
 
     def perplexity(self, tokens: Sequence[str]) -> float:

@@ -198,7 +198,11 @@ class Tagger(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype != torch.long:
-            got = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+            got = (
+                f"shape {tuple(ids.shape)} and dtype {ids.dtype}"
+                if isinstance(ids, torch.Tensor)
+                else type(ids).__name__
+            )
             raise ValueError(f"ids: expected a (B, T) tensor of token indices (long), got {got}")
         n_vocab = self.embed.num_embeddings
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n_vocab):
