@@ -145,8 +145,8 @@ class Vocab:
 
     ``vocab[token]`` and :meth:`encode` give indices (unknown tokens give ``vocab.unk``);
     :meth:`decode` maps indices back, so ``decode(encode(t)) == t`` for known tokens.
-    :attr:`kind` says whether it is a character or a word vocabulary, which decides how
-    :meth:`encode` splits a ``str``.
+    ``kind`` is ``"char"`` when every corpus token is one character, else ``"word"``; it decides
+    how :meth:`encode` splits a ``str``. ``reserved_tokens`` keeps the reserved tokens.
     """
 
     def __init__(
@@ -190,7 +190,6 @@ class Vocab:
         self.reserved_tokens: tuple[str, ...] = tuple(reserved_tokens)
         corpus_tokens = set(self.idx_to_token) - set(special)
         self.kind: str = "char" if all(len(t) == 1 for t in corpus_tokens) else "word"
-        """``"char"`` when every corpus token is one character, else ``"word"``."""
 
     def __len__(self) -> int:
         return len(self.idx_to_token)
