@@ -304,6 +304,10 @@ def _as_ids(ids) -> np.ndarray:
             f"ids: expected a 1-D sequence of token indices, got shape {arr.shape} "
             f"and dtype {arr.dtype}"
         )
+    if arr.size and arr.min() < 0:
+        raise ValueError(
+            f"ids: expected token indices >= 0, got {arr.min()} at position {arr.argmin()}"
+        )
     return arr.astype(np.int64, copy=False)
 
 
@@ -421,6 +425,8 @@ class WindowBatches:
                 raise TypeError(
                     f"{name}: expected an integer array of token indices, got dtype {arr.dtype}"
                 )
+            if arr.size and arr.min() < 0:
+                raise ValueError(f"{name}: expected token indices >= 0, got {arr.min()}")
         if self.X.ndim != 2 or self.X.shape != self.Y.shape:
             raise ValueError(
                 f"X, Y: expected two arrays of the same shape (N, T), got {self.X.shape} "

@@ -639,6 +639,16 @@ BAD_INPUTS = {
         ValueError,
         "ids: expected more than batch_size \\* num_steps \\+ offset = 16 tokens, got 10",
     ),
+    "SequentialBatches negative id": (
+        lambda: text.SequentialBatches(np.array([0, 1, -1, 2, 3, 4, 5]), 2, 2),
+        ValueError,
+        "ids: expected token indices >= 0, got -1 at position 2",
+    ),
+    "WindowBatches negative id": (
+        lambda: text.WindowBatches(-np.ones((4, 3), int), np.zeros((4, 3), int), 2),
+        ValueError,
+        "X: expected token indices >= 0, got -1",
+    ),
     "RandomBatches zero batch": (
         lambda: text.RandomBatches(np.arange(10), 0, 2),
         ValueError,
