@@ -14,9 +14,10 @@ The recurrent core, imported as ``from rnnbook import cells, bptt``:
   training loop, generation, saving and resuming, where tensors live
 - ``plotting`` / ``liveplot``: figures and widgets (the only modules that import matplotlib)
 
-``rnnbook.topics``: one module per lecture topic (Euler's method, the tagger, long-lag tasks, the
-gradient cliff, information theory, n-grams, the numpy language model, unit inspection,
-throughput, data parallelism, Hopfield networks, the excitatory-inhibitory network).
+``rnnbook.topics``: one module per lecture topic (Euler's method, expression graphs and reverse
+mode, the tagger, long-lag tasks, the gradient cliff, information theory, n-grams, the numpy
+language model, unit inspection, throughput, data parallelism, Hopfield networks, the
+excitatory-inhibitory network).
 
 ``rnnbook.course``: the instructor's machinery (exercise checkers, exercise generation, grading).
 """

@@ -37,12 +37,12 @@ from rnnbook._validate import check_choice, check_positive
 from rnnbook.graph import (
     RNN_MODELS,
     SEQUENCE_SHAPES,
-    ExpressionGraph,
     Graph,
     folded_graph,
     sequence_shape_graph,
     unrolled_graph,
 )
+from rnnbook.topics.expression_graph import ExpressionGraph
 
 MAX_TAU = 10  # beyond this the labels of an unfolded graph no longer fit a notebook's width
 

@@ -19,8 +19,25 @@ def _axes(ax=None, figsize=(6, 3.5)):
     return ax
 
 
+def _check_curves(x_name: str, x, name: str, curves) -> None:
+    """``curves`` a non-empty dict of label -> values, each as long as ``x``."""
+    if not isinstance(curves, dict) or not curves:
+        raise TypeError(
+            f"{name}: expected a non-empty dict of label -> values, got {type(curves).__name__}"
+        )
+    n = len(np.asarray(x))
+    for label, values in curves.items():
+        if np.shape(values)[:1] != (n,):
+            raise ValueError(
+                f"{name}[{label!r}]: expected {n} values (one per entry of {x_name}), "
+                f"got shape {np.shape(values)}"
+            )
+
+
 def plot_series(ts, series: dict, *, ax=None, title="", xlabel="t", ylabel="s(t)", styles=None):
-    """Plot several curves over the same times; ``series`` maps a label to values."""
+    """Plot several curves over the same times ``ts (n,)``; ``series`` maps a label to values
+    ``(n,)``; ``styles`` maps a label to a matplotlib format string such as ``"k-"``."""
+    _check_curves("ts", ts, "series", series)
     ax = _axes(ax)
     styles = styles or {}
     for label, values in series.items():
@@ -37,8 +54,16 @@ def plot_loglog_error(hs, errors: dict, *, ax=None, reference_orders=(1,), title
     ``reference_orders[k]`` is drawn through the first point of the k-th series of ``errors``,
     so each method sits next to the slope it should follow.
     """
-    ax = _axes(ax, figsize=(5, 3.5))
+    _check_curves("hs", hs, "errors", errors)
     hs = np.asarray(hs, dtype=float)
+    if hs.ndim != 1 or np.any(hs <= 0):
+        raise ValueError(f"hs: expected a 1-D array of positive step sizes, got {hs}")
+    for label, err in errors.items():
+        if np.any(np.asarray(err, dtype=float) <= 0):
+            raise ValueError(
+                f"errors[{label!r}]: expected positive errors (a log scale), got {np.asarray(err)}"
+            )
+    ax = _axes(ax, figsize=(5, 3.5))
     for label, err in errors.items():
         ax.loglog(hs, err, "o-", label=label)
     for p, err in zip(reference_orders, errors.values()):
@@ -81,10 +106,11 @@ def oscillator_widget(h=0.05, k=2.0, m=1.0, A=0.5, t1=20.0):
     """
     import ipywidgets as widgets
 
+    steps = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4]
+    if h not in steps:
+        raise ValueError(f"h: expected one of the slider's steps {steps}, got {h!r}")
     sliders = {
-        "h": widgets.SelectionSlider(
-            options=[0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4], value=h, description="h"
-        ),
+        "h": widgets.SelectionSlider(options=steps, value=h, description="h"),
         "k": widgets.FloatSlider(value=k, min=0.25, max=4.0, step=0.25, description="k"),
         "m": widgets.FloatSlider(value=m, min=0.25, max=4.0, step=0.25, description="m"),
         "A": widgets.FloatSlider(value=A, min=0.0, max=2.0, step=0.1, description="A"),

@@ -87,11 +87,41 @@ def next_token_pairs(tokens: Sequence) -> list[tuple]:
     ``["Yes", "here", "we"]`` -> ``[("Yes", "here"), ("here", "we")]``: each input token is
     paired with the token that follows it, so a corpus of T tokens gives T - 1 pairs.
     """
+    if not hasattr(tokens, "__iter__"):
+        raise TypeError(f"tokens: expected a sequence of tokens, got {type(tokens).__name__}")
     tokens = list(tokens)
     return list(zip(tokens[:-1], tokens[1:]))
 
 
 # --------------------------------------------------------------------------- vocabulary
+
+
+def _check_str_tokens(name: str, tokens) -> None:
+    """Every token must be a str; name the first that is not and where it is."""
+    for position, token in enumerate(tokens):
+        if not isinstance(token, str):
+            raise TypeError(
+                f"{name}: expected str tokens, got {type(token).__name__} {token!r} "
+                f"at position {position}"
+            )
+
+
+def _check_index(position: int, i) -> int:
+    """One index for :meth:`Vocab.decode`: an int, a numpy integer or a 0-d integer tensor."""
+    if hasattr(i, "ndim") and getattr(i, "ndim", None) == 0 and hasattr(i, "item"):
+        dtype = getattr(i, "dtype", None)
+        kind = getattr(dtype, "kind", None)  # numpy
+        if kind is None:  # torch: floating, complex and bool dtypes are not indices
+            floating = dtype.is_floating_point or dtype.is_complex or str(dtype) == "torch.bool"
+            kind = "f" if floating else "i"
+        if kind in "iu":
+            return int(i.item())
+    elif isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+        return int(i)
+    raise TypeError(
+        f"indices: expected integer token indices, got {type(i).__name__} {i!r} "
+        f"at position {position}"
+    )
 
 
 class Vocab:
@@ -100,11 +130,13 @@ class Vocab:
     Parameters
     ----------
     tokens : iterable of str (or of lists of str, which are flattened)
-        The corpus whose tokens the vocabulary holds.
+        The corpus whose tokens the vocabulary holds; every token must be a ``str`` (a ``str``
+        given here is read as its characters).
     min_freq : int
         Tokens seen fewer than ``min_freq`` times are left out and map to ``<unk>``.
-    reserved_tokens : sequence of str
-        Extra tokens that always get an index (``"<pad>"``, ``"<eos>"``, ...).
+    reserved_tokens : list or tuple of str
+        Extra tokens that always get an index (``["<pad>", "<eos>"]``). A bare ``str`` is
+        refused: ``"<pad>"`` would otherwise reserve its five characters.
     order : ``"frequency"`` or ``"sorted"``
         ``"frequency"``: ``<unk>`` at index 0, then the reserved tokens, then the corpus tokens by
         descending count (ties broken alphabetically).  ``"sorted"``: all tokens, ``<unk>`` and the
@@ -113,6 +145,8 @@ class Vocab:
 
     ``vocab[token]`` and :meth:`encode` give indices (unknown tokens give ``vocab.unk``);
     :meth:`decode` maps indices back, so ``decode(encode(t)) == t`` for known tokens.
+    ``kind`` is ``"char"`` when every corpus token is one character, else ``"word"``; it decides
+    how :meth:`encode` splits a ``str``. ``reserved_tokens`` keeps the reserved tokens.
     """
 
     def __init__(
@@ -124,10 +158,22 @@ class Vocab:
     ):
         check_positive("min_freq", min_freq, integer=True, allow_zero=True)
         check_choice("order", order, ("frequency", "sorted"))
+        if isinstance(reserved_tokens, str) or not isinstance(reserved_tokens, (list, tuple)):
+            raise TypeError(
+                f"reserved_tokens: expected a list or tuple of str tokens such as ['<pad>'], "
+                f"got {type(reserved_tokens).__name__} {reserved_tokens!r}"
+            )
+        _check_str_tokens("reserved_tokens", reserved_tokens)
         tokens = list(tokens)
         if tokens and isinstance(tokens[0], list):
             tokens = [token for line in tokens for token in line]
         counter = collections.Counter(tokens)
+        bad = next((t for t in counter if not isinstance(t, str)), None)
+        if bad is not None:  # each distinct token is looked at once
+            raise TypeError(
+                f"tokens: expected str tokens, got {type(bad).__name__} {bad!r} "
+                f"at position {tokens.index(bad)}"
+            )
         # by descending count, ties alphabetically: a deterministic order
         self.token_freqs: list[tuple[str, int]] = sorted(
             counter.items(), key=lambda item: (-item[1], item[0])
@@ -141,6 +187,9 @@ class Vocab:
             self.idx_to_token = list(dict.fromkeys(special)) + [t for t in kept if t not in seen]
         self.token_to_idx: dict[str, int] = {t: i for i, t in enumerate(self.idx_to_token)}
         self.order = order
+        self.reserved_tokens: tuple[str, ...] = tuple(reserved_tokens)
+        corpus_tokens = set(self.idx_to_token) - set(special)
+        self.kind: str = "char" if all(len(t) == 1 for t in corpus_tokens) else "word"
 
     def __len__(self) -> int:
         return len(self.idx_to_token)
@@ -158,30 +207,70 @@ class Vocab:
         return self.token_to_idx[UNK]
 
     def __getitem__(self, tokens):
-        """Index of one token, or a list of indices for a list/tuple of tokens."""
+        """Index of one str token, or a list of indices for a list/tuple of str tokens."""
         if isinstance(tokens, (list, tuple)):
+            _check_str_tokens("tokens", tokens)
             return [self.token_to_idx.get(t, self.unk) for t in tokens]
+        if not isinstance(tokens, str):
+            raise TypeError(
+                f"token: expected a str (or a list of str), got {type(tokens).__name__} {tokens!r}"
+            )
         return self.token_to_idx.get(tokens, self.unk)
 
-    def encode(self, tokens: Iterable[str]) -> list[int]:
-        """Indices of ``tokens``; tokens not in the vocabulary map to ``vocab.unk``."""
-        if isinstance(tokens, str) and tokens in self.token_to_idx:
-            tokens = [tokens]
+    def encode(self, tokens: Iterable[str] | str) -> list[int]:
+        """Indices of ``tokens``; tokens not in the vocabulary map to ``vocab.unk``.
+
+        ``tokens`` is a list (or any iterable) of str tokens. A ``str`` is one token if the
+        vocabulary holds it (``"<eos>"``); otherwise it is split by :attr:`kind`: into characters
+        for a character vocabulary, into whitespace-separated words for a word vocabulary
+        (``"then"`` -> one index, ``"the time"`` -> two), as :func:`tokenize` does.
+        """
+        if isinstance(tokens, str):
+            if tokens in self.token_to_idx:
+                tokens = [tokens]
+            else:
+                tokens = tokenize(tokens, self.kind)
+        else:
+            tokens = list(tokens)
+            _check_str_tokens("tokens", tokens)
         return [self.token_to_idx.get(t, self.unk) for t in tokens]
 
     def decode(self, indices: Iterable[int]) -> list[str]:
-        """Tokens of ``indices`` (a list, a 1-D numpy array or a 1-D tensor)."""
+        """Tokens of ``indices``: a list of ints, a 1-D integer numpy array or a 1-D tensor.
+
+        Floats (1.7 is not an index), bools and strings (``"12"``) are refused with a
+        ``TypeError``; indices outside ``[0, len(vocab) - 1]`` with an ``IndexError``.
+        """
+        if isinstance(indices, (str, bytes)):
+            raise TypeError(
+                f"indices: expected integer token indices (a list, a 1-D integer array or "
+                f"tensor), got the {type(indices).__name__} {indices!r}"
+            )
+        dtype = getattr(indices, "dtype", None)
+        if dtype is not None and (
+            getattr(dtype, "kind", "i") not in "iu"
+            or getattr(dtype, "is_floating_point", False)
+            or getattr(dtype, "is_complex", False)
+            or str(dtype) == "torch.bool"
+        ):
+            raise TypeError(f"indices: expected an integer array or tensor, got dtype {dtype}")
+        ndim = getattr(indices, "ndim", None)
+        if ndim is not None and ndim != 1:
+            raise ValueError(
+                f"indices: expected a 1-D sequence of token indices, got shape "
+                f"{tuple(indices.shape)}"
+            )
         out = []
-        for i in indices:
-            i = int(i)
+        for position, i in enumerate(indices):
+            i = _check_index(position, i)
             if not 0 <= i < len(self):
                 raise IndexError(f"indices: expected values in [0, {len(self) - 1}], got {i}")
             out.append(self.idx_to_token[i])
         return out
 
     def to_tokens(self, indices):
-        """Token of one index, or a list of tokens for a sequence of indices."""
-        if isinstance(indices, (int, np.integer)):
+        """Token of one index (an int or a 0-d integer array/tensor), or a list of tokens."""
+        if isinstance(indices, (int, np.integer)) or getattr(indices, "ndim", None) == 0:
             return self.decode([indices])[0]
         return self.decode(indices)
 
@@ -214,6 +303,10 @@ def _as_ids(ids) -> np.ndarray:
         raise ValueError(
             f"ids: expected a 1-D sequence of token indices, got shape {arr.shape} "
             f"and dtype {arr.dtype}"
+        )
+    if arr.size and arr.min() < 0:
+        raise ValueError(
+            f"ids: expected token indices >= 0, got {arr.min()} at position {arr.argmin()}"
         )
     return arr.astype(np.int64, copy=False)
 
@@ -327,6 +420,13 @@ class WindowBatches:
 
     def __init__(self, X, Y, batch_size: int, *, shuffle: bool = False, seed: int = 0):
         self.X, self.Y = np.asarray(X), np.asarray(Y)
+        for name, arr in (("X", self.X), ("Y", self.Y)):
+            if arr.dtype.kind not in "iu":
+                raise TypeError(
+                    f"{name}: expected an integer array of token indices, got dtype {arr.dtype}"
+                )
+            if arr.size and arr.min() < 0:
+                raise ValueError(f"{name}: expected token indices >= 0, got {arr.min()}")
         if self.X.ndim != 2 or self.X.shape != self.Y.shape:
             raise ValueError(
                 f"X, Y: expected two arrays of the same shape (N, T), got {self.X.shape} "
@@ -428,6 +528,11 @@ def timemachine_d2l(
     vocab = Vocab(tokens, order="sorted")
     corpus = np.asarray(vocab.encode(tokens), dtype=np.int64)
     n_windows = len(corpus) - num_steps
+    if n_windows < 1:
+        raise ValueError(
+            f"text: expected more than num_steps = {num_steps} characters after preprocessing, "
+            f"got {len(corpus)}"
+        )
     if n_windows < num_train + num_val:
         raise ValueError(
             f"num_train + num_val: expected at most {n_windows} windows for this text, "

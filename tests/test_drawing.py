@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 import rnnbook.cell_diagrams as cell_diagrams  # noqa: E402
 from rnnbook import drawing, graph  # noqa: E402
+from rnnbook.topics import expression_graph  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -79,9 +80,9 @@ def test_draw_folded_and_unfolded():
     _render(fig)
 
 
-@pytest.mark.parametrize("name", list(graph.EXAMPLES))
+@pytest.mark.parametrize("name", list(expression_graph.EXAMPLES))
 def test_draw_expression_graph(name):
-    g = graph.EXAMPLES[name]()
+    g = expression_graph.EXAMPLES[name]()
     ax = drawing.draw_expression_graph(g)
     assert sorted(_gids(ax, "node:")) == sorted(g.nodes)
     ops = [n.name for n in g.nodes.values() if n.op is not None]
@@ -96,7 +97,7 @@ def test_draw_expression_graph(name):
 
 
 def test_expression_texts_do_not_cover_other_nodes():
-    ax = drawing.draw_expression_graph(graph.graph_logistic_layer())
+    ax = drawing.draw_expression_graph(expression_graph.graph_logistic_layer())
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
@@ -108,7 +109,7 @@ def test_expression_texts_do_not_cover_other_nodes():
 
 
 def test_scalar_values_are_printed():
-    g = graph.graph_square_log(2.0)
+    g = expression_graph.graph_square_log(2.0)
     g.forward()
     g.backward()
     ax = drawing.draw_expression_graph(g, show_values=True, show_grads=True)
@@ -165,7 +166,7 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(TypeError, match="expr_graph: expected an rnnbook.graph.ExpressionGraph"):
         drawing.draw_expression_graph(graph.folded_graph())
     with pytest.raises(ValueError, match="show_values: expected forward"):
-        drawing.draw_expression_graph(graph.graph_xy_product(), show_values=True)
+        drawing.draw_expression_graph(expression_graph.graph_xy_product(), show_values=True)
     with pytest.raises(ValueError, match="shapes: expected one of"):
         drawing.draw_sequence_shapes(["one-to-one", "few-to-few"])
     with pytest.raises(ValueError, match="length: expected at most 5"):

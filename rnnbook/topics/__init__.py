@@ -3,6 +3,7 @@
 | module | notebook | what it holds |
 |---|---|---|
 | ``dynamics`` | 01 | Euler's method, RK4, the forced oscillator, driven systems |
+| ``expression_graph`` | 02 | small graphs of numpy operations, forward and reverse mode node by node |
 | ``autograd_graph`` | 02 | the graph PyTorch's autograd records, as an ``rnnbook.graph.Graph`` |
 | ``tagging`` | 03 | a synthetic name-tagging task and a small recurrent tagger |
 | ``long_lag_tasks`` | 05 | the adding problem and other tasks that need a long memory |

@@ -13,11 +13,14 @@ A recurrent network with its input switched off is such a discrete system,
 h^(t) = φ(W h^(t-1)) (notebook 03): :func:`iterate` runs it and :func:`lyapunov_max` measures
 whether nearby trajectories converge (λ_max < 0) or separate exponentially (λ_max > 0, chaos).
 
-States are numpy arrays of any shape (a scalar is a 0-d array); times are floats.
+States are numpy arrays of any shape (a scalar is a 0-d array); times are floats. A run of
+more than ``MAX_STEPS`` steps (a million: tens of seconds of Python) is refused with its step
+count unless ``max_steps`` is raised on purpose.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -26,34 +29,74 @@ from rnnbook._validate import check_array, check_choice, check_positive
 
 RHS = Callable[[np.ndarray, float], np.ndarray]
 
+MAX_STEPS = 1_000_000
+"""The most steps a run takes unless its ``max_steps`` says otherwise."""
+
+
+def _check_steps(name: str, steps, max_steps) -> int:
+    """``steps`` a non-negative integer no larger than ``max_steps``; return it."""
+    check_positive("max_steps", max_steps, integer=True)
+    check_positive(name, steps, integer=True, allow_zero=True)
+    if steps > max_steps:
+        raise ValueError(
+            f"{name}: expected at most max_steps = {max_steps:,} steps, got {steps:,}; "
+            "pass a larger max_steps to run that long on purpose"
+        )
+    return steps
+
+
+def _check_time(name: str, value) -> float:
+    """A finite real number (a time, an amplitude); return it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _check_callable(name: str, f) -> None:
+    if not callable(f):
+        raise TypeError(f"{name}: expected a function, got {type(f).__name__} {f!r}")
+
 
 def _state(name: str, value) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
+    arr = np.asarray(value)
+    if isinstance(value, (str, bytes)) or arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name}: expected a number or a numeric array, got {type(value).__name__} {value!r}"
+        )
+    arr = arr.astype(float)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: expected finite values, got {value!r}")
     return arr
 
 
-def unfold(f: Callable[[np.ndarray], np.ndarray], s0, steps: int) -> np.ndarray:
+def unfold(
+    f: Callable[[np.ndarray], np.ndarray], s0, steps: int, *, max_steps: int = MAX_STEPS
+) -> np.ndarray:
     """Apply s^(t) = f(s^(t-1)) ``steps`` times; return [s^(0), s^(1), …, s^(steps)].
 
     Unfolding for τ = 3 gives s^(3) = f(f(f(s^(0)))): the same f, the same θ, at every step.
+    The result has shape ``(steps + 1, *s0.shape)``; more than ``max_steps`` steps are refused.
     """
-    check_positive("steps", steps, integer=True, allow_zero=True)
+    _check_callable("f", f)
+    _check_steps("steps", steps, max_steps)
     states = [_state("s0", s0)]
     for _ in range(steps):
         states.append(np.asarray(f(states[-1]), dtype=float))
     return np.stack(states)
 
 
-def iterate(f: Callable[[np.ndarray], np.ndarray], h0, steps: int) -> np.ndarray:
+def iterate(
+    f: Callable[[np.ndarray], np.ndarray], h0, steps: int, *, max_steps: int = MAX_STEPS
+) -> np.ndarray:
     """Run the autonomous map h^(t) = f(h^(t-1)) for ``steps`` steps from ``h0``.
 
     Returns all the states, ``(steps + 1, *h0.shape)``: row 0 is h^(0). This is :func:`unfold`
     under the name used for a network's hidden state; for the input-free RNN of notebook 03 pass
     ``f = lambda h: np.tanh(W @ h)``.
     """
-    return unfold(f, h0, steps)
+    return unfold(f, h0, steps, max_steps=max_steps)
 
 
 _PHI = {"tanh": np.tanh, "identity": lambda a: a}
@@ -79,6 +122,7 @@ def lyapunov_max(
     check_array("W", W, (n, n), ("n", "n"))
     h = check_array("h0", h0, (n,), ("n",)).astype(float)
     check_positive("steps", steps, integer=True)
+    _check_steps("steps", steps, MAX_STEPS)
     check_positive("burn_in", burn_in, integer=True, allow_zero=True)
     if burn_in >= steps:
         raise ValueError(f"burn_in: expected fewer steps than steps = {steps}, got {burn_in}")
@@ -105,6 +149,9 @@ def drive(f: Callable[[np.ndarray, np.ndarray], np.ndarray], s0, xs: Sequence) -
     Returns the states [s^(0), …, s^(T)] for inputs xs = [x^(1), …, x^(T)]. With a hidden
     state h in place of s and a learned f this is a recurrent network.
     """
+    _check_callable("f", f)
+    if isinstance(xs, (str, bytes)) or not hasattr(xs, "__len__"):
+        raise TypeError(f"xs: expected a sequence of inputs, got {type(xs).__name__} {xs!r}")
     if len(xs) == 0:
         raise ValueError("xs: expected a non-empty sequence of inputs, got length 0")
     states = [_state("s0", s0)]
@@ -114,21 +161,37 @@ def drive(f: Callable[[np.ndarray, np.ndarray], np.ndarray], s0, xs: Sequence) -
 
 
 def euler_step(g: RHS, s, t: float, h: float) -> np.ndarray:
-    """One step of Euler's method: s + h g(s, t)."""
-    s = np.asarray(s, dtype=float)
+    """One step of Euler's method: s + h g(s, t); ``s`` any shape, the result the same shape."""
+    _check_callable("g", g)
+    check_positive("h", h)
+    s = _state("s", s)
     return s + h * np.asarray(g(s, t), dtype=float)
 
 
-def euler(g: RHS, s0, t0: float, t1: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+def euler(
+    g: RHS, s0, t0: float, t1: float, h: float, *, max_steps: int = MAX_STEPS
+) -> tuple[np.ndarray, np.ndarray]:
     """Integrate ds/dt = g(s, t) from t0 to t1 with Euler's method and step size h.
 
-    Returns ``(ts, states)`` with ``ts[n] = t0 + n h`` and ``states[n]`` ≈ s(ts[n]). The
-    number of steps is round((t1 - t0) / h); h must divide the interval (to 1e-9 relative).
+    Returns ``(ts, states)``: ``ts (n + 1,)`` with ``ts[k] = t0 + k h`` and ``states
+    (n + 1, *s0.shape)`` with ``states[k]`` ≈ s(ts[k]). The number of steps n is
+    round((t1 - t0) / h); h must divide the interval (to 1e-9 relative). A step so small that
+    n exceeds ``max_steps`` is refused with the count, before any work is done.
     """
+    _check_callable("g", g)
     check_positive("h", h)
-    if not (np.isfinite(t0) and np.isfinite(t1)) or t1 <= t0:
+    t0, t1 = _check_time("t0", t0), _check_time("t1", t1)
+    if t1 <= t0:
         raise ValueError(f"t1: expected a finite time after t0 = {t0!r}, got {t1!r}")
-    n = int(round((t1 - t0) / h))
+    check_positive("max_steps", max_steps, integer=True)
+    ratio = (t1 - t0) / h
+    if ratio > max_steps + 0.5:
+        raise ValueError(
+            f"h: expected a step giving at most max_steps = {max_steps:,} steps, got {h!r}, "
+            f"which gives {ratio:,.0f} steps from t0 = {t0:g} to t1 = {t1:g}; pass a larger "
+            "max_steps to run that long on purpose"
+        )
+    n = int(round(ratio))
     if n < 1 or abs(n * h - (t1 - t0)) > 1e-9 * max(1.0, abs(t1 - t0)):
         raise ValueError(
             f"h: expected a step that divides t1 - t0 = {t1 - t0:g} a whole number of times, "
@@ -141,9 +204,17 @@ def euler(g: RHS, s0, t0: float, t1: float, h: float) -> tuple[np.ndarray, np.nd
     return ts, np.stack(states)
 
 
-def rk4(g: RHS, s0, t0: float, t1: float, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """The classical fourth-order Runge-Kutta method: a high-accuracy reference (error ∝ h⁴)."""
-    ts, _ = euler(lambda s, t: np.zeros_like(s), s0, t0, t1, h)  # validates, builds the grid
+def rk4(
+    g: RHS, s0, t0: float, t1: float, h: float, *, max_steps: int = MAX_STEPS
+) -> tuple[np.ndarray, np.ndarray]:
+    """The classical fourth-order Runge-Kutta method: a high-accuracy reference (error ∝ h⁴).
+
+    Same arguments, checks and shapes as :func:`euler`: ``ts (n + 1,)``, ``states (n + 1,
+    *s0.shape)``.
+    """
+    _check_callable("g", g)
+    # validates every argument and builds the grid
+    ts, _ = euler(lambda s, t: np.zeros_like(s), s0, t0, t1, h, max_steps=max_steps)
     states = [_state("s0", s0)]
     for t in ts[:-1]:
         s = states[-1]
@@ -174,8 +245,7 @@ def oscillator_rhs(k: float = 1.0, m: float = 1.0, A: float = 0.0) -> RHS:
     """
     check_positive("k", k)
     check_positive("m", m)
-    if not np.isfinite(A):
-        raise ValueError(f"A: expected a finite amplitude, got {A!r}")
+    _check_time("A", A)
 
     def g(state, t):
         s, v = state

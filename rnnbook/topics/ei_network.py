@@ -45,6 +45,16 @@ __all__ = [
 ]
 
 
+def _check_n_last(n_last, T: int | None = None) -> int:
+    """``n_last`` steps to average: an integer in [1, T]; 0 would mean all steps in numpy slicing."""
+    check_positive("n_last", n_last, integer=True)
+    if T is not None and n_last > T:
+        raise ValueError(
+            f"n_last: expected at most T = {T} steps (the trial's length), got {n_last}"
+        )
+    return n_last
+
+
 def dale_signs(n_h: int, frac_exc: float = 0.8) -> torch.Tensor:
     """The diagonal d of D in (N4): +1 for the first round(frac_exc n_h) units, -1 after. (n_h,)"""
     check_positive("n_h", n_h, integer=True)
@@ -53,7 +63,10 @@ def dale_signs(n_h: int, frac_exc: float = 0.8) -> torch.Tensor:
         raise ValueError(f"frac_exc: expected a fraction in (0, 1), got {frac_exc!r}")
     n_exc = int(round(frac_exc * n_h))
     if not 0 < n_exc < n_h:
-        raise ValueError(f"n_h: {n_h} units with frac_exc={frac_exc} leave a population empty")
+        raise ValueError(
+            f"n_h: expected enough units for both populations, got {n_h} units, which with "
+            f"frac_exc = {frac_exc} leave {n_exc} excitatory and {n_h - n_exc} inhibitory"
+        )
     signs = torch.ones(n_h)
     signs[n_exc:] = -1.0
     return signs
@@ -64,11 +77,24 @@ def dale_weights(W_raw, signs):
 
     W_raw: (n_h, n_h) tensor or array; signs: (n_h,) of ±1.  Same as ``abs(W_raw) @ diag(signs)``.
     """
+    if getattr(W_raw, "ndim", None) != 2 or W_raw.shape[0] != W_raw.shape[1]:
+        raise ValueError(
+            f"W_raw: expected a square (n_h, n_h) array or tensor, "
+            f"got {type(W_raw).__name__} of shape {tuple(getattr(W_raw, 'shape', ()))}"
+        )
+    if getattr(signs, "ndim", None) != 1:
+        raise ValueError(
+            f"signs: expected shape (n_h,) = ({W_raw.shape[-1]},), "
+            f"got {type(signs).__name__} of shape {tuple(getattr(signs, 'shape', ()))}"
+        )
     if W_raw.shape[-1] != signs.shape[0]:
         raise ValueError(
             f"signs: expected shape (n_h,) = ({W_raw.shape[-1]},) to match W_raw's columns, "
             f"got {tuple(signs.shape)}"
         )
+    values = set(np.unique(np.asarray(signs)).tolist())
+    if not values <= {-1.0, 1.0}:
+        raise ValueError(f"signs: expected entries +1 or -1, got values {sorted(values)}")
     return abs(W_raw) * signs
 
 
@@ -123,7 +149,16 @@ class EIRNN(nn.Module):
         return self.V_raw.abs()
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Run (N1)-(N3) from h^(0) = 0.  x (T, B, n_x) -> o (T, B, n_y), r (T, B, n_h)."""
+        """Run (N1)-(N3) from h^(0) = 0.  x (T, B, n_x) -> o (T, B, n_y), r (T, B, n_h).
+
+        ``x`` is a floating tensor; float64 (or any other float) is cast to the model's dtype
+        (float32 unless the model was converted with ``.double()``).
+        """
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x: expected a torch.Tensor (T, B, n_x), got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"x: expected a floating tensor, got dtype {x.dtype}")
+        x = x.to(self.W_raw.dtype)
         if x.ndim != 3 or x.shape[2] != self.n_x:
             raise ValueError(
                 f"x: expected shape (T, B, n_x) = (?, ?, {self.n_x}), got {tuple(x.shape)}"
@@ -163,9 +198,17 @@ def decision_batch(
     """
     check_positive("batch_size", batch_size, integer=True)
     check_positive("T", T, integer=True)
-    levels = torch.as_tensor(coherences, dtype=torch.float32)
-    if levels.ndim != 1 or torch.any(levels <= 0):
-        raise ValueError(f"coherences: expected positive strengths, got {coherences!r}")
+    check_positive("input_noise", input_noise, allow_zero=True)
+    try:
+        levels = torch.as_tensor(coherences, dtype=torch.float32)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"coherences: expected a sequence of numbers in (0, 1], got {coherences!r}"
+        ) from err
+    if levels.ndim != 1 or len(levels) == 0 or torch.any(levels <= 0) or torch.any(levels > 1):
+        raise ValueError(
+            f"coherences: expected a non-empty sequence of strengths in (0, 1], got {coherences!r}"
+        )
     pick = torch.randint(len(levels), (batch_size,), generator=generator)
     sign = torch.randint(2, (batch_size,), generator=generator) * 2.0 - 1.0
     coh = levels[pick] * sign
@@ -176,7 +219,16 @@ def decision_batch(
 
 def choose(o: torch.Tensor, n_last: int = 5) -> torch.Tensor:
     """The network's choice, +1 or -1, from outputs o (T, B, 2): the larger output, averaged over
-    the last ``n_last`` steps (+1 when output 0, "x_1 is larger", wins).  Returns (B,)."""
+    the last ``n_last`` steps (+1 when output 0, "x_1 is larger", wins).  Returns (B,).
+
+    ``n_last`` is an integer in [1, T]: asking for the last 0 steps is an error (it would
+    average over all of them).
+    """
+    if not isinstance(o, torch.Tensor):
+        raise TypeError(f"o: expected a torch.Tensor (T, B, 2), got {type(o).__name__}")
+    if o.ndim != 3 or o.shape[2] != 2:
+        raise ValueError(f"o: expected shape (T, B, 2), got {tuple(o.shape)}")
+    _check_n_last(n_last, o.shape[0])
     score = o[-n_last:].mean(dim=0)
     return torch.where(score[:, 0] >= score[:, 1], 1.0, -1.0)
 
@@ -198,7 +250,18 @@ def train_decision(
     correct choice (class 0 for coh > 0).  Returns the loss of every step; ``callback(step,
     loss)`` is called after each step.
     """
+    if not isinstance(model, EIRNN) or model.n_x != 2 or model.n_y != 2:
+        got = (
+            f"an EIRNN with n_x = {model.n_x}, n_y = {model.n_y}"
+            if isinstance(model, EIRNN)
+            else type(model).__name__
+        )
+        raise ValueError(f"model: expected an EIRNN with n_x = 2 and n_y = 2, got {got}")
     check_positive("n_steps", n_steps, integer=True)
+    check_positive("batch_size", batch_size, integer=True)
+    check_positive("T", T, integer=True)
+    check_positive("lr", lr)
+    _check_n_last(n_last, T)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     history = []
     for step in range(n_steps):
@@ -218,11 +281,18 @@ def train_decision(
 def accuracy_by_strength(choice, coherence) -> tuple[np.ndarray, np.ndarray]:
     """Psychometric accuracy: the fraction of correct choices at each evidence strength.
 
-    choice: (n,) of ±1; coherence: (n,) signed, non-zero (the correct choice is its sign).
+    choice: (n,) of ±1, as :func:`choose` codes them (choices coded 0/1 are refused: a 0 never
+    equals a sign); coherence: (n,) signed, non-zero (the correct choice is its sign).
     Returns (levels, accuracy): the sorted distinct strengths |coherence| and, for each, the
     fraction of trials at that strength where ``choice == sign(coherence)``.
     """
     choice = check_array("choice", np.asarray(choice), ndim=1, dtype_kind="fiu")
+    codes = np.unique(choice)
+    if not np.all(np.isin(codes, (-1, 1))):
+        raise ValueError(
+            f"choice: expected choices coded +1 / -1 (as choose() returns them), got values "
+            f"{codes[:5].tolist()}; recode 0/1 choices to +1 / -1 first"
+        )
     coherence = check_array("coherence", np.asarray(coherence, dtype=float), (choice.shape[0],))
     if np.any(coherence == 0):
         raise ValueError("coherence: expected non-zero values (the correct choice is its sign)")

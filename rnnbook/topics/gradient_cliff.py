@@ -24,6 +24,7 @@ each gradient with ``rnnbook.bptt.clip_grad_norm`` or ``clip_grad_value``.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,10 @@ from rnnbook._validate import check_array, check_choice, check_positive
 from rnnbook.bptt import clip_grad_norm, clip_grad_value
 from rnnbook.cells import sigmoid
 
-__all__ = ["CliffSurface", "descend", "one_unit_rnn_loss"]
+__all__ = ["CliffSurface", "MAX_STEPS", "descend", "one_unit_rnn_loss"]
+
+MAX_STEPS = 1_000_000
+"""The most steps :func:`descend` and :func:`one_unit_rnn_loss` take."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,19 @@ class CliffSurface:
     steepness: float = 80.0  # s
     c: float = 0.0  # where the wall stands at θ₂ = 0
     tilt: float = 0.5  # κ: the wall is the line θ₁ = c + κ θ₂
+
+    def __post_init__(self):
+        for name in ("a", "k", "m", "height", "steepness", "c", "tilt"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(
+                    f"{name}: expected a real number, got {type(value).__name__} {value!r}"
+                )
+            if not np.isfinite(value):
+                raise ValueError(f"{name}: expected a finite number, got {value!r}")
+        for name in ("a", "k", "steepness"):
+            check_positive(name, getattr(self, name))
+        check_positive("height", self.height, allow_zero=True)
 
     def _z(self, theta1, theta2):
         return self.steepness * (theta1 - self.c - self.tilt * theta2)
@@ -89,9 +106,18 @@ def descend(
     step is longer than lr · clip (times √2 for "value"). A path that leaves the finite numbers
     stops there; the remaining rows repeat its last point.
     """
+    if not callable(getattr(surface, "grad", None)):
+        raise TypeError(
+            f"surface: expected an object with a grad(theta) method (a CliffSurface), "
+            f"got {type(surface).__name__}"
+        )
+    if isinstance(theta0, (str, bytes)) or np.asarray(theta0).dtype.kind not in "iuf":
+        raise TypeError(f"theta0: expected two numbers (θ₁, θ₂), got {theta0!r}")
     theta = np.array(check_array("theta0", np.asarray(theta0, dtype=float), (2,), ("2",)))
     check_positive("lr", lr)
     check_positive("steps", steps, integer=True)
+    if steps > MAX_STEPS:
+        raise ValueError(f"steps: expected at most MAX_STEPS = {MAX_STEPS:,}, got {steps:,}")
     check_choice("clip_mode", clip_mode, ("norm", "value"))
     if clip is not None:
         check_positive("clip", clip)
@@ -122,7 +148,22 @@ def one_unit_rnn_loss(w, b, *, steps: int = 50, h0: float = 0.5, target: float =
     This is the network whose loss surface Pascanu et al. (2013, fig. 6) plot to show a cliff.
     """
     check_positive("steps", steps, integer=True)
-    w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
+    if steps > MAX_STEPS:
+        raise ValueError(f"steps: expected at most MAX_STEPS = {MAX_STEPS:,}, got {steps:,}")
+    for name, value in (("h0", h0), ("target", target)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
+        if not np.isfinite(value):
+            raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    for name, value in (("w", w), ("b", b)):
+        if isinstance(value, (str, bytes)) or np.asarray(value).dtype.kind not in "iuf":
+            raise TypeError(f"{name}: expected a number or a numeric array, got {value!r}")
+    try:
+        w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
+    except ValueError as err:
+        raise ValueError(
+            f"b: expected the shape of w {np.shape(w)} (or one that broadcasts), got {np.shape(b)}"
+        ) from err
     h = np.full(w.shape, float(h0))
     for _ in range(steps):
         h = w * sigmoid(h) + b

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-def _as_states(name: str, s, n: int | None = None) -> tuple[np.ndarray, bool]:
+def _as_states(name: str, s, n: int | None = None, match: str = "W") -> tuple[np.ndarray, bool]:
     """Return ``s`` as an (N, B) float array and whether it came in as a vector."""
     arr = check_array(name, s, dtype_kind="fiub")
     if arr.ndim not in (1, 2):
@@ -51,10 +51,21 @@ def _as_states(name: str, s, n: int | None = None) -> tuple[np.ndarray, bool]:
     vector = arr.ndim == 1
     arr = arr.reshape(arr.shape[0], -1).astype(float)
     if n is not None and arr.shape[0] != n:
-        raise ValueError(f"{name}: expected {n} neurons (rows) to match W, got shape {s.shape}")
+        raise ValueError(
+            f"{name}: expected {n} neurons (rows) to match {match}, got shape {s.shape}"
+        )
     if not np.all(np.abs(arr) == 1):
         raise ValueError(f"{name}: expected entries in {{-1, +1}}, got values {np.unique(arr)[:5]}")
     return arr, vector
+
+
+def _check_rng(rng, name: str = "rng") -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{name}: expected a numpy Generator (np.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+    return rng
 
 
 def _check_weights(W) -> np.ndarray:
@@ -68,6 +79,7 @@ def random_patterns(n: int, p: int, rng: np.random.Generator) -> np.ndarray:
     """``p`` random patterns of ``n`` neurons, each entry ±1 with probability 1/2: shape (n, p)."""
     check_positive("n", n, integer=True)
     check_positive("p", p, integer=True)
+    _check_rng(rng)
     return rng.choice(np.array([-1.0, 1.0]), size=(n, p))
 
 
@@ -128,9 +140,9 @@ def async_sweep(W, s, order=None, rng: np.random.Generator | None = None) -> np.
     S, vector = _as_states("s", s, W.shape[0])
     n = W.shape[0]
     if order is None:
-        order = rng.permutation(n) if rng is not None else np.arange(n)
+        order = _check_rng(rng).permutation(n) if rng is not None else np.arange(n)
     order = np.asarray(order)
-    if sorted(order.tolist()) != list(range(n)):
+    if order.ndim != 1 or order.dtype.kind not in "iu" or sorted(order.tolist()) != list(range(n)):
         raise ValueError(f"order: expected a permutation of range({n}), got {order[:10]}...")
     for i in order:
         _update_neuron(W, S, int(i))
@@ -174,6 +186,8 @@ def recall(
     S, vector = _as_states("cue", cue, W.shape[0])
     check_choice("mode", mode, ["async", "sync"])
     check_positive("max_sweeps", max_sweeps, integer=True)
+    if mode == "async":
+        _check_rng(rng)
     energies = [energy(W, S)]
     converged = False
     for _ in range(max_sweeps):
@@ -194,6 +208,7 @@ def corrupt(pattern, fraction: float, rng: np.random.Generator) -> np.ndarray:
     check_positive("fraction", fraction, allow_zero=True)
     if fraction > 1:
         raise ValueError(f"fraction: expected a number in [0, 1], got {fraction!r}")
+    _check_rng(rng)
     n, b = S.shape
     k = int(round(fraction * n))
     out = S.copy()
@@ -210,7 +225,7 @@ def overlap(s, patterns) -> np.ndarray:
     vector (a float when both are).
     """
     S, s_vec = _as_states("s", s)
-    X, x_vec = _as_states("patterns", patterns, S.shape[0])
+    X, x_vec = _as_states("patterns", patterns, S.shape[0], match="s")
     m = X.T @ S / S.shape[0]
     if s_vec and x_vec:
         return float(m[0, 0])
@@ -239,6 +254,13 @@ def capacity_curve(
     """
     check_positive("n", n, integer=True)
     check_positive("n_trials", n_trials, integer=True)
+    check_positive("max_sweeps", max_sweeps, integer=True)
+    _check_rng(rng)
+    check_positive("flip_fraction", flip_fraction, allow_zero=True)
+    if flip_fraction > 1:
+        raise ValueError(f"flip_fraction: expected a number in [0, 1], got {flip_fraction!r}")
+    if isinstance(loads, (str, bytes)) or np.asarray(loads).dtype.kind not in "iuf":
+        raise TypeError(f"loads: expected a 1-D array of positive numbers, got {loads!r}")
     loads = np.asarray(loads, dtype=float)
     if loads.ndim != 1 or np.any(loads <= 0):
         raise ValueError(f"loads: expected a 1-D array of positive numbers, got {loads}")

@@ -18,6 +18,8 @@ PP = e^L when L is in nats: the same number, since e^L = 2^(L / ln 2).
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from rnnbook._validate import check_array, check_choice
@@ -33,7 +35,12 @@ def _log(x: np.ndarray, base: str) -> np.ndarray:
 
 
 def _check_dist(name: str, p) -> np.ndarray:
-    p = check_array(name, np.asarray(p, dtype=float), ndim=1)
+    arr = np.asarray(p)
+    if isinstance(p, (str, bytes)) or arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name}: expected a 1-D array of probabilities, got {type(p).__name__} {p!r}"
+        )
+    p = check_array(name, arr.astype(float), ndim=1)
     if np.any(p < 0) or not np.isclose(p.sum(), 1.0, atol=1e-8):
         raise ValueError(
             f"{name}: expected non-negative probabilities that sum to 1, got sum {p.sum():.6g} "
@@ -79,4 +86,6 @@ def cross_entropy(p, q, base: str = "bits") -> float:
 
 def nats_to_bits(nats: float) -> float:
     """Convert a loss in nats to bits: divide by ln 2."""
+    if isinstance(nats, bool) or not isinstance(nats, numbers.Real) or not np.isfinite(nats):
+        raise TypeError(f"nats: expected a finite real number, got {type(nats).__name__} {nats!r}")
     return float(nats) / float(np.log(2.0))

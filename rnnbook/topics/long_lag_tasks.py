@@ -41,6 +41,32 @@ __all__ = [
 ]
 
 LAYOUTS = ("numpy", "torch")
+MAX_ELEMENTS = 100_000_000
+"""The largest batch (entries of x) a generator builds: 10^8 float32 entries are 400 MB."""
+
+
+def _check_dtype(dtype, kinds: str = "f") -> np.dtype:
+    """A numpy dtype of one of ``kinds``; integers would truncate the adding problem's values."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"dtype: expected a numpy dtype such as np.float32, got {dtype!r}") from err
+    if dt.kind not in kinds:
+        want = (
+            "a floating dtype (an integer dtype would truncate the inputs)"
+            if kinds == "f"
+            else "a numeric dtype (float or integer)"
+        )
+        raise TypeError(f"dtype: expected {want}, got {dt}")
+    return dt
+
+
+def _check_size(n_elements: int, shape: str) -> None:
+    if n_elements > MAX_ELEMENTS:
+        raise ValueError(
+            f"batch: expected at most MAX_ELEMENTS = {MAX_ELEMENTS:,} entries in x, got "
+            f"{n_elements:,} for x of shape {shape}; use a smaller batch or length"
+        )
 
 
 def _check_rng(rng) -> np.random.Generator:
@@ -61,7 +87,8 @@ def adding_problem(
     sequence on average.
 
     Shapes: ``layout="numpy"``: x (T, 2, B), y (1, B); ``layout="torch"``: x (T, B, 2), y (B, 1);
-    T = ``length`` ≥ 2, B = ``batch``.
+    T = ``length`` ≥ 2, B = ``batch``. ``dtype`` must be a floating dtype (an integer one would
+    truncate the values to 0).
     """
     check_positive("batch", batch, integer=True)
     check_positive("length", length, integer=True)
@@ -69,6 +96,8 @@ def adding_problem(
         raise ValueError(f"length: expected at least 2 steps (two marked steps), got {length}")
     _check_rng(rng)
     check_choice("layout", layout, LAYOUTS)
+    dtype = _check_dtype(dtype, "f")
+    _check_size(2 * length * batch, f"({length}, 2, {batch})")
     half = length // 2
     values = rng.uniform(0.0, 1.0, size=(length, batch))
     first = rng.integers(0, half, size=batch)  # one mark in the first half ...
@@ -107,7 +136,8 @@ def copy_task(
     which repeat the data symbols: each one must be remembered for n_symbols + lag steps.
 
     Shapes: ``layout="numpy"``: x (T, n_classes + 2, B); ``layout="torch"``:
-    x (T, B, n_classes + 2); y (T, B) int64 in both.
+    x (T, B, n_classes + 2); y (T, B) int64 in both. ``dtype`` is x's: a float or an integer
+    dtype (one-hot codes are exact in either).
     """
     check_positive("batch", batch, integer=True)
     check_positive("lag", lag, integer=True, allow_zero=True)
@@ -115,7 +145,9 @@ def copy_task(
     check_positive("n_classes", n_classes, integer=True)
     _check_rng(rng)
     check_choice("layout", layout, LAYOUTS)
+    dtype = _check_dtype(dtype, "fiu")
     T = 2 * n_symbols + lag
+    _check_size(T * (n_classes + 2) * batch, f"({T}, {n_classes + 2}, {batch})")
     data = rng.integers(1, n_classes + 1, size=(n_symbols, batch))
     inputs = np.zeros((T, batch), dtype=np.int64)
     inputs[:n_symbols] = data

@@ -46,6 +46,8 @@ class NGramLM:
     def __init__(
         self, n: int = 2, smoothing: str = "add_k", k: float = 1.0, discount: float = 0.75
     ):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"n: expected the integer 1, 2 or 3, got {type(n).__name__} {n!r}")
         check_choice("n", n, (1, 2, 3))
         check_choice("smoothing", smoothing, ("add_k", "kneser_ney"))
         check_positive("k", k)
@@ -54,12 +56,36 @@ class NGramLM:
             raise ValueError(f"discount: expected a number in (0, 1], got {discount!r}")
         self.n, self.smoothing, self.k, self.discount = n, smoothing, float(k), float(discount)
         self.vocab: list[str] = []
+        self._index: dict[str, int] = {}
 
     # ------------------------------------------------------------------ counting
 
-    def fit(self, tokens: Sequence[str]) -> NGramLM:
-        """Count the m-grams (m = 1 .. n) of ``tokens``; return ``self``."""
+    @property
+    def kind(self) -> str:
+        """``"char"`` when every token seen in ``fit`` is one character, else ``"word"``."""
+        return "char" if all(len(t) == 1 for t in self.vocab if t != UNK) else "word"
+
+    def _tokens(self, name: str, tokens) -> list[str]:
+        """A list of str tokens; a str is split by :attr:`kind` (characters or words)."""
+        if isinstance(tokens, str):
+            if tokens in self._index:
+                return [tokens]
+            return list(tokens) if self.kind == "char" else tokens.split()
         tokens = list(tokens)
+        for position, token in enumerate(tokens):
+            if not isinstance(token, str):
+                raise TypeError(
+                    f"{name}: expected str tokens, got {type(token).__name__} {token!r} "
+                    f"at position {position}"
+                )
+        return tokens
+
+    def fit(self, tokens: Sequence[str]) -> NGramLM:
+        """Count the m-grams (m = 1 .. n) of ``tokens`` (str tokens; a str is read as its
+        characters); return ``self``."""
+        if isinstance(tokens, str):
+            tokens = list(tokens)
+        tokens = self._tokens("tokens", tokens)
         if not tokens:
             raise ValueError("tokens: expected a non-empty sequence of tokens, got none")
         if BOS in tokens:
@@ -90,12 +116,11 @@ class NGramLM:
         return self
 
     def _check_fitted(self):
-        if not self.vocab:
+        if not self._index:
             raise RuntimeError("NGramLM: call fit(tokens) before asking for probabilities")
 
     def _context(self, context) -> tuple:
-        if isinstance(context, str):
-            context = [context]
+        context = self._tokens("context", context)
         context = [t if t in self._index or t == BOS else UNK for t in context]
         context = [BOS] * (self.n - 1) + context
         return tuple(context[len(context) - (self.n - 1) :]) if self.n > 1 else ()
@@ -103,8 +128,14 @@ class NGramLM:
     # ------------------------------------------------------------------ probabilities
 
     def prob(self, token: str, context: Sequence[str] = ()) -> float:
-        """P(token | context): the last n - 1 tokens of ``context`` count (padded with <s>)."""
+        """P(token | context): the last n - 1 tokens of ``context`` count (padded with <s>).
+
+        ``token`` is one str; ``context`` a list of str tokens, or a str split by :attr:`kind`
+        (``"th"`` is two characters in a character model, never one unknown token).
+        """
         self._check_fitted()
+        if not isinstance(token, str):
+            raise TypeError(f"token: expected a str, got {type(token).__name__} {token!r}")
         token = token if token in self._index else UNK
         h = self._context(context)
         if self.smoothing == "add_k":
@@ -126,12 +157,16 @@ class NGramLM:
 
     def probs(self, context: Sequence[str] = ()) -> np.ndarray:
         """P(w | context) for every w in ``self.vocab``, as an array that sums to 1."""
+        self._check_fitted()
         return np.array([self.prob(w, context) for w in self.vocab])
 
     def perplexity(self, tokens: Sequence[str]) -> float:
-        """exp(-(1/T) sum_t log P(w^(t) | previous n - 1 tokens)), the text padded with <s>."""
+        """exp(-(1/T) sum_t log P(w^(t) | previous n - 1 tokens)), the text padded with <s>.
+
+        ``tokens``: a list of str tokens, or a str split by :attr:`kind`.
+        """
         self._check_fitted()
-        tokens = list(tokens)
+        tokens = self._tokens("tokens", tokens)
         if not tokens:
             raise ValueError("tokens: expected a non-empty sequence of tokens, got none")
         history = [BOS] * (self.n - 1)

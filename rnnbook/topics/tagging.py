@@ -102,6 +102,42 @@ class TaggingData(NamedTuple):
     tags: list[list[int]]
 
 
+def _check_data(data) -> TaggingData:
+    if not isinstance(data, TaggingData):
+        raise TypeError(f"data: expected a TaggingData, got {type(data).__name__}")
+    if len(data.sentences) != len(data.tags):
+        raise ValueError(
+            f"data: expected one tag list per sentence, got {len(data.sentences)} sentences "
+            f"and {len(data.tags)} tag lists"
+        )
+    for b, labels in enumerate(data.tags):
+        bad = [t for t in labels if isinstance(t, bool) or t not in (0, 1)]
+        if bad:
+            raise ValueError(
+                f"data: expected tags 0 (other) or 1 (name), got {bad[0]!r} in sentence {b}"
+            )
+    return data
+
+
+def _check_tensor(name: str, value, ndim: int) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
+    if value.dim() != ndim or value.dtype != torch.long:
+        raise ValueError(
+            f"{name}: expected a {ndim}-D long tensor, got shape {tuple(value.shape)} "
+            f"and dtype {value.dtype}"
+        )
+    return value
+
+
+def _check_tags(name: str, tags: torch.Tensor) -> None:
+    bad = tags[(tags != 0) & (tags != 1) & (tags != PAD_TAG)]
+    if bad.numel():
+        raise ValueError(
+            f"{name}: expected tags 0, 1 or PAD_TAG = {PAD_TAG} (padding), got {int(bad[0])}"
+        )
+
+
 def make_dataset(n: int, rng: np.random.Generator) -> TaggingData:
     """``n`` sentences of :func:`make_sentence`."""
     check_positive("n", n, integer=True)
@@ -122,8 +158,9 @@ def encode(data: TaggingData, vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]
 
     T is the length of the longest sentence in ``data``.
     """
-    if not isinstance(data, TaggingData):
-        raise TypeError(f"data: expected a TaggingData, got {type(data).__name__}")
+    _check_data(data)
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab: expected an rnnbook.text.Vocab, got {type(vocab).__name__}")
     if len(data.sentences) == 0:
         raise ValueError("data: expected at least one sentence, got none")
     T = max(len(s) for s in data.sentences)
@@ -161,8 +198,18 @@ class Tagger(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype != torch.long:
-            got = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+            got = (
+                f"shape {tuple(ids.shape)} and dtype {ids.dtype}"
+                if isinstance(ids, torch.Tensor)
+                else type(ids).__name__
+            )
             raise ValueError(f"ids: expected a (B, T) tensor of token indices (long), got {got}")
+        n_vocab = self.embed.num_embeddings
+        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n_vocab):
+            raise ValueError(
+                f"ids: expected token indices in [0, {n_vocab - 1}] (n_vocab = {n_vocab}), "
+                f"got [{int(ids.min())}, {int(ids.max())}]"
+            )
         hs, _ = self.rnn(self.embed(ids))
         return self.readout(hs)
 
@@ -185,6 +232,13 @@ def train_tagger(
     check_positive("steps", steps, integer=True)
     check_positive("batch_size", batch_size, integer=True)
     check_positive("lr", lr)
+    if not isinstance(model, Tagger):
+        raise TypeError(f"model: expected a Tagger, got {type(model).__name__}")
+    _check_tensor("ids", ids, 2)
+    _check_tensor("tags", tags, 2)
+    _check_tags("tags", tags)
+    if ids.shape[0] == 0:
+        raise ValueError(f"ids: expected at least one sentence, got shape {tuple(ids.shape)}")
     if ids.shape != tags.shape:
         raise ValueError(
             f"tags: expected the shape of ids {tuple(ids.shape)}, got {tuple(tags.shape)}"
@@ -208,18 +262,38 @@ def train_tagger(
 
 @torch.no_grad()
 def predict(model: Tagger, ids: torch.Tensor) -> torch.Tensor:
-    """The predicted tag of every token: ``(B, T)`` of 0/1 (padding positions included)."""
+    """The predicted tag of every token: ``(B, T)`` of 0/1 (padding positions included).
+
+    The model runs in eval mode; its train/eval mode is restored afterwards.
+    """
+    if not isinstance(model, Tagger):
+        raise TypeError(f"model: expected a Tagger, got {type(model).__name__}")
+    was_training = model.training
     model.eval()
-    return model(ids).argmax(dim=-1)
+    try:
+        return model(ids).argmax(dim=-1)
+    finally:
+        model.train(was_training)
 
 
 def token_accuracy(predicted: torch.Tensor, tags: torch.Tensor) -> float:
-    """Fraction of real (unpadded) tokens whose predicted tag equals the target tag."""
+    """Fraction of real (unpadded) tokens whose predicted tag equals the target tag.
+
+    predicted, tags: ``(B, T)`` long tensors; tags are 0, 1 or ``PAD_TAG`` (not counted).
+    """
+    for name, value in (("predicted", predicted), ("tags", tags)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
+    _check_tags("tags", tags)
     if predicted.shape != tags.shape:
         raise ValueError(
             f"predicted: expected the shape of tags {tuple(tags.shape)}, got {tuple(predicted.shape)}"
         )
     real = tags != PAD_TAG
+    if not bool(real.any()):
+        raise ValueError(
+            f"tags: expected at least one real (unpadded) token, got only PAD_TAG = {PAD_TAG}"
+        )
     return float((predicted[real] == tags[real]).float().mean())
 
 
@@ -228,6 +302,7 @@ def word_baseline(train: TaggingData) -> dict[str, int]:
 
     It is the best any tagger can do without context; it errs on the ambiguous words.
     """
+    _check_data(train)
     counts: dict[str, list[int]] = {}
     for words, labels in zip(train.sentences, train.tags):
         for w, t in zip(words, labels):

@@ -20,6 +20,7 @@ or ``(B, T, n_x)`` when its ``batch_first`` is True.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ import torch
 from torch import nn
 
 from rnnbook._validate import check_positive
-from rnnbook.devices import autocast
+from rnnbook.devices import autocast, pick_device
 from rnnbook.lm import lm_loss
 
 __all__ = [
@@ -42,9 +43,20 @@ __all__ = [
 ]
 
 
+def _device(device) -> torch.device:
+    """``device`` through :func:`rnnbook.devices.pick_device`, its errors naming ``device``."""
+    if device is None:
+        raise TypeError("device: expected a device such as 'cpu' or 'cuda', got None")
+    try:
+        return pick_device(device)
+    except (ValueError, RuntimeError) as err:
+        reason = str(err).split(": ", 1)[-1]
+        raise type(err)(f"device: {reason}") from err
+
+
 def synchronize(device) -> None:
     """Wait until ``device`` has finished the work queued on it (a no-op on the CPU)."""
-    device = torch.device(device)
+    device = _device(device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":
@@ -59,8 +71,11 @@ def time_call(
     The device is synchronised before the clock starts and before it stops, so queued GPU work
     is counted in the call that queued it.
     """
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function of no arguments, got {type(fn).__name__}")
     check_positive("repeats", repeats, integer=True)
     check_positive("warmup", warmup, integer=True, allow_zero=True)
+    device = _device(device)
     for _ in range(warmup):
         fn()
     times = []
@@ -90,7 +105,18 @@ def steady_tokens_per_s(wall_time: Sequence[float], tokens_per_step: int, skip: 
     """
     check_positive("tokens_per_step", tokens_per_step, integer=True)
     check_positive("skip", skip, integer=True, allow_zero=True)
+    if isinstance(wall_time, (str, bytes)) or not hasattr(wall_time, "__iter__"):
+        raise TypeError(
+            f"wall_time: expected a sequence of seconds, got {type(wall_time).__name__}"
+        )
     times = [float(t) for t in wall_time]
+    if any(b <= a for a, b in zip([0.0, *times[:-1]], times)) or not all(
+        math.isfinite(t) for t in times
+    ):
+        raise ValueError(
+            f"wall_time: expected finite, increasing times after 0 (one per step), "
+            f"got {times[:5]}{'...' if len(times) > 5 else ''}"
+        )
     if len(times) <= skip:
         raise ValueError(
             f"wall_time: expected more than skip = {skip} steps to time, got {len(times)}"
@@ -137,9 +163,14 @@ def lm_tokens_per_s(
     """
     check_positive("batch_size", batch_size, integer=True)
     check_positive("num_steps", num_steps, integer=True)
+    if not isinstance(model, nn.Module) or not isinstance(getattr(model, "vocab_size", None), int):
+        raise TypeError(
+            f"model: expected a language model with an integer vocab_size (an RNNLM), "
+            f"got {type(model).__name__}"
+        )
     if device is None:
         device = next(model.parameters()).device
-    device = torch.device(device)
+    device = _device(device)
     model.to(device).train()
     gen = torch.Generator().manual_seed(seed)
     V = model.vocab_size
@@ -171,11 +202,20 @@ def rnn_tokens_per_s(
     check_positive("batch_size", batch_size, integer=True)
     check_positive("num_steps", num_steps, integer=True)
     check_positive("n_x", n_x, integer=True)
+    if not isinstance(rnn, nn.Module):
+        raise TypeError(f"rnn: expected an nn.Module, got {type(rnn).__name__}")
+    input_size = getattr(rnn, "input_size", None)
+    if isinstance(input_size, int) and input_size != n_x:
+        raise ValueError(f"n_x: expected rnn.input_size = {input_size}, got {n_x}")
     if device is None:
         device = next(rnn.parameters()).device
-    device = torch.device(device)
+    device = _device(device)
     rnn.to(device).train()
-    shape = (batch_size, num_steps, n_x) if rnn.batch_first else (num_steps, batch_size, n_x)
+    shape = (
+        (batch_size, num_steps, n_x)
+        if getattr(rnn, "batch_first", False)
+        else (num_steps, batch_size, n_x)
+    )
     x = torch.randn(shape, generator=torch.Generator().manual_seed(seed)).to(device)
 
     def step():
@@ -201,7 +241,7 @@ def copy_seconds(
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x: expected a torch.Tensor, got {type(x).__name__}")
-    device = torch.device(device)
+    device = _device(device)
     return time_call(
         lambda: x.to(device, non_blocking=non_blocking),
         repeats=repeats,

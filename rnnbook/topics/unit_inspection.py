@@ -17,7 +17,7 @@ import html
 
 import numpy as np
 
-from rnnbook._validate import check_array
+from rnnbook._validate import check_array, check_positive
 
 __all__ = ["record_hidden", "position_in_word", "best_unit", "correlations", "colour_text_html"]
 
@@ -30,7 +30,19 @@ def record_hidden(model, ids) -> np.ndarray:
     """
     import torch
 
+    for attribute in ("rnn", "embedding", "vocab_size", "output"):
+        if not hasattr(model, attribute):
+            raise TypeError(
+                f"model: expected an rnnbook.lm.RNNLM (with .{attribute}), got {type(model).__name__}"
+            )
+    if isinstance(ids, (str, bytes)):
+        raise TypeError(f"ids: expected a 1-D sequence of token indices, got the str {ids!r}")
     ids = check_array("ids", np.asarray(ids), (None,), ("T",), dtype_kind="iu")
+    if ids.min() < 0 or ids.max() >= model.vocab_size:
+        raise ValueError(
+            f"ids: expected token indices in [0, {model.vocab_size - 1}] (the model's vocab_size "
+            f"= {model.vocab_size}), got [{ids.min()}, {ids.max()}]"
+        )
     was_training = model.training
     model.eval()
     try:
@@ -100,7 +112,12 @@ def colour_text_html(text: str, values, *, vmax: float | None = None, width: int
     """
     if not isinstance(text, str):
         raise TypeError(f"text: expected a str, got {type(text).__name__}")
+    if isinstance(values, (str, bytes)) or np.asarray(values).dtype.kind not in "biuf":
+        raise TypeError(f"values: expected a 1-D array of numbers, got {type(values).__name__}")
     values = check_array("values", np.asarray(values, dtype=float), (len(text),), ("T",))
+    if vmax is not None:
+        check_positive("vmax", vmax)
+    check_positive("width", width, integer=True)
     scale = float(np.max(np.abs(values))) if vmax is None else float(vmax)
     scale = scale if scale > 0 else 1.0
     parts, column = [], 0

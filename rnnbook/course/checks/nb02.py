@@ -1,8 +1,9 @@
 """Checkers for notebook 02 (computational graphs and the chain rule).
 
 Each ``check_*`` calls the student's function on fresh random data, compares the answer with a
-reference (the expression graphs of :mod:`rnnbook.graph`, or plain numpy), and on a mismatch
-tries the likeliest mistakes one by one so that the message can name the cause.
+reference (the expression graphs of :mod:`rnnbook.topics.expression_graph`, or plain numpy),
+and on a mismatch tries the likeliest mistakes one by one so that the message can name the
+cause.
 
 Shapes follow the lecture notes for these layers: one example per row.
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook import graph
 from rnnbook.course.checks import (
     CheckFailed,
     as_float_array,
@@ -23,6 +23,7 @@ from rnnbook.course.checks import (
     expect_close,
     expect_shape,
 )
+from rnnbook.topics import expression_graph
 
 __all__ = [
     "check_sigmoid_layer_backward",
@@ -74,7 +75,7 @@ def _sigmoid(a):
 
 
 def _sigmoid_reference(x, W, b, dy):
-    g = graph.graph_logistic_layer(x, W, b)
+    g = expression_graph.graph_logistic_layer(x, W, b)
     g.forward()
     grads = g.backward(dy)
     return grads["x"], grads["W"], grads["b"]
@@ -132,7 +133,7 @@ def check_sigmoid_layer_backward(fn, *, seed: int = 0) -> None:
 
 
 def _relu_reference(X, W, b, dH):
-    g = graph.graph_relu_layer(X, W, b)
+    g = expression_graph.graph_relu_layer(X, W, b)
     g.forward()
     grads = g.backward(dH)
     return grads["X"], grads["W"], grads["b"]
