@@ -430,7 +430,7 @@ def draw_expression_graph(
     _check_title(title)
     if not isinstance(expr_graph, ExpressionGraph):
         raise TypeError(
-            f"expr_graph: expected an rnnbook.graph.ExpressionGraph, got {type(expr_graph).__name__}"
+            f"expr_graph: expected an rnnbook.topics.expression_graph.ExpressionGraph, got {type(expr_graph).__name__}"
         )
     nodes = expr_graph.nodes.values()
     if show_values and any(n.value is None for n in nodes):

@@ -96,7 +96,7 @@ def choose_next(
 def _check_tokenizer(vocab, tokenizer: str, tokens: list[str]) -> None:
     """Catch a word vocabulary read with the char tokenizer, and the other way round."""
     words = [t for t in vocab.idx_to_token if len(t) > 1 and not (t[0] == "<" and t[-1] == ">")]
-    own = getattr(vocab, "tokenizer", None)
+    own = getattr(vocab, "kind", None)  # rnnbook.text.Vocab records "char" or "word"
     kind = own if own in ("char", "word") else ("word" if words else "char")
     long_tokens = [t for t in tokens if len(t) > 1]
     if tokenizer == "char" and kind == "word":

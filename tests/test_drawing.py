@@ -163,7 +163,9 @@ def test_bad_inputs_raise_clear_errors():
         ValueError, match=r"pos: expected a position for every node, got none for \['y'\]"
     ):
         drawing.draw_graph(graph.folded_graph(), pos={k: (0, i) for i, k in enumerate("xhoL")})
-    with pytest.raises(TypeError, match="expr_graph: expected an rnnbook.graph.ExpressionGraph"):
+    with pytest.raises(
+        TypeError, match="expr_graph: expected an rnnbook.topics.expression_graph.ExpressionGraph"
+    ):
         drawing.draw_expression_graph(graph.folded_graph())
     with pytest.raises(ValueError, match="show_values: expected forward"):
         drawing.draw_expression_graph(expression_graph.graph_xy_product(), show_values=True)
