@@ -30,8 +30,11 @@ def copy_mathjax() -> None:
         shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", dest)
 
 
-def build(extra_args: list[str] | None = None) -> Path:
-    """Build the site; returns the folder of its HTML. Raises CalledProcessError on failure."""
+def build(out: Path = BOOK, extra_args: list[str] | None = None) -> Path:
+    """Build the site under `out` (book/ by default); returns the folder of its HTML.
+
+    Raises CalledProcessError when Jupyter Book fails (a notebook that raises fails the build).
+    """
     copy_mathjax()
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent)) or "jupyter-book"
     cmd = [
@@ -43,16 +46,16 @@ def build(extra_args: list[str] | None = None) -> Path:
         "--toc",
         str(BOOK / "_toc.yml"),
         "--path-output",
-        str(BOOK),
+        str(out),
         *(extra_args or []),
     ]
     subprocess.run(cmd, cwd=ROOT, check=True)
-    return HTML
+    return Path(out) / "_build" / "html"
 
 
 def main() -> int:
     t0 = time.monotonic()
-    html = build(sys.argv[1:])
+    html = build(extra_args=sys.argv[1:])
     print(f"site built in {time.monotonic() - t0:.1f} s: {html / 'index.html'}")
     return 0
 

@@ -68,6 +68,21 @@ MAKES_WIDGET = re.compile(r"widgets\.interact|interactive_output|_widget\(")
 ERROR_TEXT = re.compile(r"Traceback \(most recent call last\)|Error displaying widget")
 
 
+# One round trip reads what every code cell of the open notebook shows.
+SNAPSHOT_JS = """() => [...document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell')].map(c => {
+  const out = c.querySelector('.jp-Cell-outputArea');
+  const q = (sel) => out ? [...out.querySelectorAll(sel)] : [];
+  return {
+    prompt: (c.querySelector('.jp-InputPrompt') || {}).textContent || '',
+    text: out ? out.innerText : '',
+    images: q('img').map(e => e.src).concat(q('.jp-RenderedSVG svg').map(e => e.outerHTML)),
+    widgets: q('.jupyter-widgets').length,
+    driven: q('.jupyter-widgets-output-area').map(e => e.innerText),
+  };
+})"""
+
+
 def _code_sources(path: Path) -> list[str]:
     nb = json.loads(path.read_text())
     return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
@@ -240,8 +255,12 @@ class Course:
     def code_cells(self):
         return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-CodeCell")
 
+    def snapshot(self) -> list[dict]:
+        """Per code cell: its prompt, output text, images, widget count and widget outputs."""
+        return self.page.evaluate(SNAPSHOT_JS)
+
     def prompts(self) -> list[str]:
-        return self.code_cells().locator(".jp-InputPrompt").all_inner_texts()
+        return [c["prompt"] for c in self.snapshot()]
 
     def menu(self, top: str, item: str):
         self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{top}$")).click()
@@ -275,23 +294,14 @@ class Course:
         self.wait_idle(name)
         return time.monotonic() - t0
 
-    def output_texts(self) -> list[str]:
-        return [
-            self.code_cells().nth(i).locator(".jp-Cell-outputArea").inner_text()
-            for i in range(self.code_cells().count())
-        ]
-
     def images(self, i: int) -> list[str]:
         """The sources of the images in code cell i's output (figures are PNGs or SVGs)."""
-        area = self.code_cells().nth(i).locator(".jp-Cell-outputArea")
-        return area.locator("img").evaluate_all("els => els.map(e => e.src)") + area.locator(
-            "svg.jp-RenderedSVG, .jp-RenderedSVG svg"
-        ).evaluate_all("els => els.map(e => e.outerHTML)")
+        return self.snapshot()[i]["images"]
 
     def driven(self, i: int) -> list[str]:
         """What a widget in code cell i drives: its images, and the text its output areas show."""
-        area = self.code_cells().nth(i).locator(".jp-Cell-outputArea")
-        return self.images(i) + area.locator(".jupyter-widgets-output-area").all_inner_texts()
+        cell = self.snapshot()[i]
+        return cell["images"] + cell["driven"]
 
     # -- what a lecture must show -------------------------------------------------------------
     def check_lecture(self, path: Path) -> dict:
@@ -306,24 +316,25 @@ class Course:
                 name,
             )
         seconds = self.run_all(relpath)
-        prompts = self.prompts()
-        texts = self.output_texts()
-        for i, (prompt, text) in enumerate(zip(prompts, texts, strict=True)):
-            if ERROR_TEXT.search(text):
-                self.fail(f"{relpath}: code cell {i + 1} shows an error:\n{text[-2000:]}", name)
-            if not re.search(r"\[\d+\]", prompt):
-                self.fail(f"{relpath}: code cell {i + 1} was never run (prompt {prompt!r})", name)
+        shown = self.snapshot()
+        for i, cell in enumerate(shown):
+            if ERROR_TEXT.search(cell["text"]):
+                self.fail(
+                    f"{relpath}: code cell {i + 1} shows an error:\n{cell['text'][-2000:]}", name
+                )
+            if not re.search(r"\[\d+\]", cell["prompt"]):
+                self.fail(
+                    f"{relpath}: code cell {i + 1} was never run (prompt {cell['prompt']!r})", name
+                )
         n_figures = 0
         for i, src in enumerate(sources):
             if DRAWS.search(src):
-                shown = self.images(i)
-                if not shown:
+                if not shown[i]["images"]:
                     self.fail(f"{relpath}: code cell {i + 1} draws, but shows no image", name)
-                n_figures += len(shown)
+                n_figures += len(shown[i]["images"])
         widget_cells = [i for i, src in enumerate(sources) if MAKES_WIDGET.search(src)]
         for i in widget_cells:
-            area = self.code_cells().nth(i).locator(".jp-Cell-outputArea")
-            if area.locator(".jupyter-widgets").count() == 0 or "(children=" in texts[i]:
+            if shown[i]["widgets"] == 0 or "(children=" in shown[i]["text"]:
                 self.fail(f"{relpath}: the widget of code cell {i + 1} did not render", name)
         moved = None
         if widget_cells:
@@ -472,3 +483,41 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def test_rise_presents_a_lecture_as_slides(course):
+    """View > Render as slideshow (Alt+R, jupyterlab-rise) shows the lecture's slides."""
+    import nbformat
+
+    from rnnbook.course import slides
+
+    path = LECTURES[0]
+    nb = json.loads(path.read_text())
+    course.open(f"notebooks/{path.name}", len(nb["cells"]))
+    course.cells().first.click()
+    course.page.keyboard.press("Escape")
+    course.page.keyboard.press("Alt+R")
+    expected = len(slides.slides_of(nbformat.reads(path.read_text(), as_version=4)))
+    title = "".join(nb["cells"][0]["source"]).splitlines()[0].lstrip("# ").strip()
+    deadline = time.monotonic() + 120
+    found = None
+    while time.monotonic() < deadline:
+        for frame in course.page.frames:
+            if "/rise/" not in frame.url:
+                continue
+            try:
+                found = frame.evaluate(
+                    "() => [document.querySelectorAll('.reveal .slides section').length,"
+                    " (document.querySelector('.reveal .slides section.present') || {}).innerText"
+                    " || '']"
+                )
+            except Exception:  # the frame is still loading
+                continue
+            if found[0] >= expected and title in found[1]:
+                return
+        time.sleep(1)
+    course.fail(
+        f"RISE did not show the {expected} slides of {path.name} with the title {title!r} "
+        f"on the first (found {found})",
+        "rise",
+    )
