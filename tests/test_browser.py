@@ -78,7 +78,8 @@ SNAPSHOT_JS = """() => [...document.querySelectorAll(
     text: out ? out.innerText : '',
     images: q('img').map(e => e.src).concat(q('.jp-RenderedSVG svg').map(e => e.outerHTML)),
     widgets: q('.jupyter-widgets').length,
-    driven: q('.jupyter-widgets-output-area').map(e => e.innerText),
+    driven: q('.widget-output, .jupyter-widgets-output-area').map(e => e.innerText),
+    readouts: q('.widget-readout').map(e => e.textContent),
   };
 })"""
 
@@ -210,9 +211,15 @@ class Course:
         shutil.rmtree(self.profile, ignore_errors=True)
 
     # -- failures -----------------------------------------------------------------------------
-    def fail(self, what: str, name: str):
-        """Fail the test with `what`, saving a screenshot of the page named after `name`."""
+    def fail(self, what: str, name: str, cell: int | None = None):
+        """Fail the test with `what`, saving a screenshot of the page named after `name`,
+        scrolled to code cell `cell` (0-based) when given."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        if cell is not None:
+            try:
+                self.code_cells().nth(cell).scroll_into_view_if_needed(timeout=10_000)
+            except Exception:
+                pass
         shot = SCREENSHOTS / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.png"
         try:
             self.page.screenshot(path=str(shot), full_page=True)
@@ -320,7 +327,9 @@ class Course:
         for i, cell in enumerate(shown):
             if ERROR_TEXT.search(cell["text"]):
                 self.fail(
-                    f"{relpath}: code cell {i + 1} shows an error:\n{cell['text'][-2000:]}", name
+                    f"{relpath}: code cell {i + 1} shows an error:\n{cell['text'][-2000:]}",
+                    name,
+                    i,
                 )
             if not re.search(r"\[\d+\]", cell["prompt"]):
                 self.fail(
@@ -330,7 +339,7 @@ class Course:
         for i, src in enumerate(sources):
             if DRAWS.search(src):
                 if not shown[i]["images"]:
-                    self.fail(f"{relpath}: code cell {i + 1} draws, but shows no image", name)
+                    self.fail(f"{relpath}: code cell {i + 1} draws, but shows no image", name, i)
                 n_figures += len(shown[i]["images"])
         widget_cells = [i for i, src in enumerate(sources) if MAKES_WIDGET.search(src)]
         for i in widget_cells:
@@ -347,8 +356,8 @@ class Course:
         }
 
     def move_slider(self, relpath: str, widget_cells: list[int]) -> str:
-        """Move the first slider one step to the right; what it drives (a figure, or the text
-        its function prints) must change."""
+        """Move the first slider one step (right, or left from its maximum); what it drives (a
+        figure, or the text its function prints) must change."""
         name = Path(relpath).stem
         for i in widget_cells:
             cell = self.code_cells().nth(i)
@@ -357,8 +366,13 @@ class Course:
                 continue
             label = cell.locator(".jp-Cell-outputArea .widget-slider .widget-label").first
             before = self.driven(i)
+            readouts = self.snapshot()[i]["readouts"]
             handles.first.focus()
             handles.first.press("ArrowRight")
+            time.sleep(0.5)
+            if self.snapshot()[i]["readouts"] == readouts:  # at its maximum: step back instead
+                handles.first.press("ArrowLeft")
+                handles.first.press("ArrowLeft")
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 after = self.driven(i)
@@ -452,11 +466,49 @@ def test_exercise_check_passes_a_right_answer_and_hints_at_a_wrong_one(course):
     assert "CheckFailed" in text
 
 
+def run_through(course: Course, path: Path) -> dict:
+    """Run All on a lecture; after a cell that fails, go on from the next one (Run > Run
+    Selected Cell and All Below), so that one flaky cell does not hide the cells after it.
+
+    Returns the seconds taken and the failing code cells with the last line of their errors.
+    """
+    relpath = f"notebooks/{path.name}"
+    course.open(relpath, len(json.loads(path.read_text())["cells"]))
+    t0 = time.monotonic()
+    course.run_all(relpath)
+    errors = {}
+    while True:
+        shown = course.snapshot()
+        new = [i for i, c in enumerate(shown) if i not in errors and ERROR_TEXT.search(c["text"])]
+        for i in new:
+            lines = [ln for ln in shown[i]["text"].splitlines() if ln.strip()]
+            errors[i] = lines[-1] if lines else "?"
+        if not new or max(new) + 1 >= len(shown):
+            break
+        course.code_cells().nth(max(new) + 1).locator(".jp-InputPrompt").click()
+        course.menu("Run", "Run Selected Cell and All Below")
+        time.sleep(1.0)
+        course.wait_idle(path.stem)
+    never_run = [
+        i + 1 for i, c in enumerate(course.snapshot()) if not re.search(r"\[\d+\]", c["prompt"])
+    ]
+    return {
+        "seconds": round(time.monotonic() - t0, 1),
+        "errors": {i + 1: e for i, e in errors.items()},
+        "never_run": never_run,
+    }
+
+
 def main(argv=None) -> int:
-    """Run lecture notebooks in JupyterLab again and again; prints one line per run."""
+    """Run lecture notebooks in JupyterLab again and again; prints one line per run.
+
+    A run fails when any cell shows an error; with --go-on, the cells after a failing one are
+    still run (Run Selected Cell and All Below) and every failing cell is reported.
+    """
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("notebooks", nargs="*", type=Path, default=LECTURES)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--go-on", action="store_true", help="go on after a failing cell")
     args = ap.parse_args(argv)
     course = Course()
     failures = 0
@@ -465,15 +517,15 @@ def main(argv=None) -> int:
             for path in args.notebooks:
                 t0 = time.monotonic()
                 try:
-                    result = course.check_lecture(path.resolve())
-                    status = f"ok {result}"
-                except (
-                    BaseException
-                ) as exc:  # pytest.fail raises an Exception subclass of BaseException
-                    if isinstance(exc, KeyboardInterrupt):
-                        raise
-                    failures += 1
-                    status = f"FAILED {exc}"
+                    if args.go_on:
+                        result = run_through(course, path.resolve())
+                        ok = not result["errors"] and not result["never_run"]
+                    else:
+                        result, ok = course.check_lecture(path.resolve()), True
+                    status = f"{'ok' if ok else 'FAILED'} {result}"
+                except (Exception, pytest.fail.Exception) as exc:
+                    ok, status = False, f"FAILED {exc}"
+                failures += not ok
                 print(f"run {k + 1} {path.name} {time.monotonic() - t0:.1f} s {status}", flush=True)
     finally:
         course.close()
