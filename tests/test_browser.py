@@ -551,7 +551,7 @@ def test_rise_presents_a_lecture_as_slides(course):
     course.page.keyboard.press("Alt+R")
     expected = len(slides.slides_of(nbformat.reads(path.read_text(), as_version=4)))
     title = "".join(nb["cells"][0]["source"]).splitlines()[0].lstrip("# ").strip()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # RISE saves, then renders the notebook in a frame
     found = None
     while time.monotonic() < deadline:
         for frame in course.page.frames:

@@ -77,7 +77,7 @@ def test_the_index_maps_the_course_and_lists_exercises_not_solutions(site):
     assert "The course map" in index and "Getting started" in index
     for nb in LECTURES:
         assert f"notebooks/{nb.stem}.html" in index, f"the index does not link {nb.name}"
-    assert "book/notation.html" in index
+    assert "notation.html" in index and _page(site, "book/notation.html")
     for ex in EXERCISES:
         assert _page(site, f"exercises/{ex.stem}.html")
         assert f"exercises/{ex.stem}.html" in index, f"the index does not list {ex.name}"
