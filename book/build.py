@@ -9,6 +9,7 @@ jupyter-server-mathjax package into the site, so pages show their equations with
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -49,7 +50,10 @@ def build(out: Path = BOOK, extra_args: list[str] | None = None) -> Path:
         str(out),
         *(extra_args or []),
     ]
-    subprocess.run(cmd, cwd=ROOT, check=True)
+    # the kernels draw inline, as JupyterLab's do: a headless MPLBACKEND=Agg (as in CI) would
+    # leave every figure of a notebook without `%matplotlib inline` off the site
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    subprocess.run(cmd, cwd=ROOT, check=True, env=env)
     return Path(out) / "_build" / "html"
 
 

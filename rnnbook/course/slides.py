@@ -23,6 +23,7 @@ so the slides work without a network.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
@@ -167,9 +168,15 @@ def export(
         annotate(nb)  # the slides follow the rules even if the file was edited since
         exercises_slide(nb, path)
         if execute:
-            ExecutePreprocessor(timeout=600, kernel_name="python3").preprocess(
-                nb, {"metadata": {"path": str(Path(path).parent)}}
-            )
+            # the kernel draws inline, as JupyterLab's does, even where MPLBACKEND=Agg is set
+            backend = os.environ.pop("MPLBACKEND", None)
+            try:
+                ExecutePreprocessor(timeout=1200, kernel_name="python3").preprocess(
+                    nb, {"metadata": {"path": str(Path(path).parent)}}
+                )
+            finally:
+                if backend is not None:
+                    os.environ["MPLBACKEND"] = backend
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
         target = out / f"{path.stem}.slides.html"
         tmp = target.with_suffix(".tmp")
