@@ -110,6 +110,11 @@ def test_export_writes_one_offline_deck_per_lecture(deck):
         remote = re.findall(r"""(?:src|href)=["'](https?://[^"']+)""", html)
         assert not remote, f"{f.name} loads {remote}: the slides must work without a network"
         assert "_static/reveal.js/dist/reveal.js" in html and "Reveal.initialize" in html
+        sheets = re.findall(r'<link href="(_static/[^"]+\.css)"', html)
+        assert any("/theme/" in css for css in sheets), f"{f.name}: no reveal.js theme"
+        for css in sheets:
+            imports = re.findall(r"@import url\(([^)]*)\)", (out / css).read_text())
+            assert not [u for u in imports if "//" in u], f"{css} imports {imports} from the web"
 
 
 @pytest.mark.parametrize("i", range(len(LECTURES)), ids=[p.stem for p in LECTURES])

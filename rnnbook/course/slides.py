@@ -161,6 +161,7 @@ def export(
         extra_template_basedirs=[str(_TEMPLATE_DIR.parent)],
         template_name=_TEMPLATE_DIR.name,
         reveal_url_prefix="_static/reveal.js",
+        reveal_theme="white",  # its fonts ship with reveal.js ("simple" fetches Google's)
     )
     written = []
     for path in notebooks:
