@@ -1,6 +1,9 @@
 # rnnbook: two commands do all the set-up.
 #   make lab    create the environment if it is missing, then open the course in JupyterLab
 #   make test   create the environment if it is missing, then run the whole test suite
+# and two build what is published:
+#   make site   the course site, every lecture executed (book/_build/html/index.html)
+#   make slides reveal.js slides of every lecture, working without a network (slides/)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +12,7 @@ STAMP := $(VENV)/.rnnbook-installed
 # PIP_ARGS passes extra options to that install (see README, "GPU users").
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 
-.PHONY: lab test env exercises grade clean-outputs
+.PHONY: lab test env exercises grade clean-outputs site slides annotate-slides
 
 env: $(STAMP)
 
@@ -43,3 +46,13 @@ grade: $(STAMP)
 
 clean-outputs: $(STAMP)
 	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb solutions/*.ipynb
+
+site: $(STAMP)
+	$(BIN)/python book/build.py
+
+slides: $(STAMP)
+	$(BIN)/python -m rnnbook.course.slides --export
+
+# rewrite the slide metadata of the lecture notebooks (after editing them)
+annotate-slides: $(STAMP)
+	$(BIN)/python -m rnnbook.course.slides --annotate
