@@ -194,7 +194,9 @@ def read_notebook(path: str | Path) -> nbformat.NotebookNode:
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat's many validation errors
-        raise NotebookUnreadable(f"the notebook does not follow nbformat: {_first_line(err, 120)}")
+        raise NotebookUnreadable(
+            f"the notebook does not follow nbformat: {_first_line(err, 120)}"
+        ) from None
     return nb
 
 
@@ -236,6 +238,7 @@ class Plan:
     answer_label: dict[str, str]  # grade_id -> label of the kernel cell that answers it
     warnings: list[str]
     markdown_answers: dict[str, str]  # grade_id -> where it was turned into Markdown
+    preload: tuple[str, ...] = ()  # modules the source's setup cell imports
 
 
 def _def_line(source: str) -> str:
@@ -331,7 +334,16 @@ def plan(student: nbformat.NotebookNode, source: nbformat.NotebookNode, released
     # a missing answer is replaced by its stub, defined first so that added cells may redefine it
     kernel_cells = [(f"stub of {gid}", stubs[gid]) for gid in order if gid not in chosen]
     kernel_cells += [(label_of[i], student.cells[i].source) for i in code_idx if i not in skipped]
-    return Plan(kernel_cells, answer_label, warnings, markdown)
+    preload = []
+    try:
+        for node in ast.walk(ast.parse(_setup_source(source))):
+            if isinstance(node, ast.Import):
+                preload += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                preload.append(node.module)
+    except SyntaxError:
+        pass
+    return Plan(kernel_cells, answer_label, warnings, markdown, tuple(preload))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -355,6 +367,9 @@ class Remote:
         self.codec = wire.Codec(trusted_side=True)
         self.codec.remote_callable = self._kernel_callable
         self.codec.module_alias = lambda cls: cls.__module__.startswith("rnnbook.course")
+        # the kernel's time for one cell or one test: only time spent waiting for the kernel
+        # counts (the grader's own checking does not), and never past the notebook's deadline
+        self.budget = 60.0
         self.deadline = time.monotonic() + 60
 
     def _kernel_callable(self, handle, name):
@@ -363,7 +378,9 @@ class Remote:
     def request(self, msg: dict) -> dict:
         self.box.send(msg)
         while True:
-            reply = self.box.recv(self.deadline)
+            began = time.monotonic()
+            reply = self.box.recv(min(began + self.budget, self.deadline))
+            self.budget -= time.monotonic() - began
             if not isinstance(reply, dict):
                 raise sandbox.KernelDied("the kernel sent something that is not a message")
             if reply.get("op") == "reply":
@@ -580,6 +597,7 @@ class _Kernel:
         self.cell_timeout, self.deadline = cell_timeout, deadline
         self.cell_errors: dict[str, str] = {}  # label -> reason
         self.skip: set[str] = set()
+        self.timed_out: set[str] = set()
         self.remote: Remote | None = None
         self.protections_off: list[str] = []
 
@@ -589,15 +607,15 @@ class _Kernel:
             box = sandbox.Sandbox(self.limits, self.confine)
             self.protections_off = box.protections_off()
             self.remote = Remote(box)
-            self.remote.deadline = min(time.monotonic() + 60, self.deadline)
-            box.start(self.remote.deadline)
+            self.remote.deadline = self.deadline
+            box.start(min(time.monotonic() + 120, self.deadline), self.plan.preload)
             current = ""
             try:
                 for label, source in self.plan.kernel_cells:
                     if label in self.skip:
                         continue
                     current = label
-                    self.remote.deadline = min(time.monotonic() + self.cell_timeout, self.deadline)
+                    self.remote.budget = self.cell_timeout
                     reply = self.remote.run(source)
                     if "error" in reply:
                         err = reply["error"]
@@ -611,6 +629,7 @@ class _Kernel:
                 self.cell_errors[current] = (
                     f"it ran past its time limit of {self.cell_timeout:g} s and was stopped"
                 )
+                self.timed_out.add(current)
                 self.skip.add(current)
             except sandbox.KernelDied as err:
                 self.cell_errors[current] = f"{err}"
@@ -637,6 +656,9 @@ def _classify(err: BaseException, gid: str, pts: float, answer_error: str) -> Ex
     name = type(err).__name__
     if name in NOT_ATTEMPTED_ERRORS or isinstance(err, NotImplementedError):
         return ExerciseResult(gid, 0.0, pts, "not attempted")
+    if answer_error == "TIMEOUT":
+        reason = "your solution cell ran past its time limit and was stopped"
+        return ExerciseResult(gid, 0.0, pts, "failed", reason)
     if answer_error:
         return ExerciseResult(gid, 0.0, pts, "error", f"your solution cell raised {answer_error}")
     if isinstance(err, sandbox.KernelTimeout):
@@ -753,6 +775,8 @@ def _run_tests(kernel: _Kernel, source, tests_from, the_plan: Plan, report, dead
                 answer_error = (
                     f"nothing: it was turned into Markdown ({the_plan.markdown_answers[sol]})"
                 )
+            elif label in kernel.timed_out:
+                answer_error = "TIMEOUT"
             elif label in kernel.cell_errors:
                 answer_error = kernel.cell_errors[label]
         if not dead_reason and time.monotonic() >= deadline:
@@ -761,7 +785,7 @@ def _run_tests(kernel: _Kernel, source, tests_from, the_plan: Plan, report, dead
             report.results.append(ExerciseResult(gid, 0.0, pts, "did not run", dead_reason))
             continue
         remote = kernel.remote
-        remote.deadline = min(time.monotonic() + kernel.cell_timeout, deadline)
+        remote.budget, remote.deadline = kernel.cell_timeout, deadline
         try:
             for name in _free_names(cell.source):
                 if name in ns or hasattr(builtins, name):

@@ -116,6 +116,7 @@ exec chroot "$J" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-
   env -i -C /home/student HOME=/home/student PATH=/usr/bin:/bin LANG=C.UTF-8 \
   MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
   RNNBOOK_WIRE_IN="$RNNBOOK_WIRE_IN" RNNBOOK_WIRE_OUT="$RNNBOOK_WIRE_OUT" \
+  RNNBOOK_PRELOAD="$RNNBOOK_PRELOAD" \
   ${RNNBOOK_DATA_DIR:+RNNBOOK_DATA_DIR="$RNNBOOK_DATA_DIR"} \
   "$RNNBOOK_PYTHON" -I -c "$1"
 """
@@ -147,12 +148,17 @@ class Sandbox:
             off.append("unshare could not create namespaces here")
         return off
 
-    def start(self, deadline: float) -> None:
+    def start(self, deadline: float, preload: tuple[str, ...] = ()) -> None:
+        """Start the kernel; it imports ``preload`` before it says it is ready."""
         k_read, g_write = os.pipe()  # grader -> kernel
         g_read, k_write = os.pipe()  # kernel -> grader
         boot = Path(wire.__file__).read_text(encoding="utf-8")
         lim = self.limits
-        env_common = {"RNNBOOK_WIRE_IN": str(k_read), "RNNBOOK_WIRE_OUT": str(k_write)}
+        env_common = {
+            "RNNBOOK_WIRE_IN": str(k_read),
+            "RNNBOOK_WIRE_OUT": str(k_write),
+            "RNNBOOK_PRELOAD": ",".join(preload),
+        }
         try:
             if self.confined:
                 self._jail = tempfile.mkdtemp(prefix="rnnbook-jail-")
@@ -226,7 +232,8 @@ class Sandbox:
             wire.write_frame(self.write_fd, obj)
         except OSError as err:
             self.kill()
-            raise KernelDied(self._death_reason() or f"the kernel stopped listening ({err})")
+            reason = self._death_reason() or f"the kernel stopped listening ({err})"
+            raise KernelDied(reason) from None
 
     def recv(self, deadline: float):
         import select
