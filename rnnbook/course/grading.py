@@ -343,6 +343,8 @@ def plan(student: nbformat.NotebookNode, source: nbformat.NotebookNode, released
                 preload.append(node.module)
     except SyntaxError:
         pass
+    if "rnnbook" in preload:
+        preload.append("torch")  # rnnbook.seed_everything seeds torch, importing it
     return Plan(kernel_cells, answer_label, warnings, markdown, tuple(preload))
 
 
@@ -598,6 +600,7 @@ class _Kernel:
         self.cell_errors: dict[str, str] = {}  # label -> reason
         self.skip: set[str] = set()
         self.timed_out: set[str] = set()
+        self.notes: list[str] = []
         self.remote: Remote | None = None
         self.protections_off: list[str] = []
 
@@ -605,10 +608,18 @@ class _Kernel:
         """Start a kernel and run the student's cells; a cell that kills it is skipped after."""
         for _attempt in range(len(self.plan.kernel_cells) + 1):
             box = sandbox.Sandbox(self.limits, self.confine)
-            self.protections_off = box.protections_off()
+            self.protections_off = box.protections_off() + self.notes
             self.remote = Remote(box)
             self.remote.deadline = self.deadline
-            box.start(min(time.monotonic() + 120, self.deadline), self.plan.preload)
+            try:
+                box.start(min(time.monotonic() + 120, self.deadline), self.plan.preload)
+            except sandbox.KernelDied as err:
+                if not box.confined:
+                    raise
+                # the namespaces could not be built here: grade unconfined, and say so
+                self.confine = False
+                self.notes.append(f"the confined kernel could not start ({err})")
+                continue
             current = ""
             try:
                 for label, source in self.plan.kernel_cells:
@@ -854,17 +865,25 @@ def grade_class(
     workers: int = 2,
     gradebook: Path | None = None,
     feedback: Path | None = None,
+    on_report=None,
     **kwargs,
 ) -> list[GradeReport]:
     """Grade many submissions in parallel; write the gradebook CSV and the feedback files."""
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = [(student, path, kwargs) for student, path in submissions]
+    reports = []
     if workers <= 1 or len(jobs) <= 1:
-        reports = [_grade_one(j) for j in jobs]
+        for job in jobs:
+            reports.append(_grade_one(job))
+            if on_report is not None:
+                on_report(reports[-1])
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            reports = list(pool.map(_grade_one, jobs))
+            for report in pool.map(_grade_one, jobs):
+                reports.append(report)
+                if on_report is not None:
+                    on_report(report)
     if feedback is not None:
         for report in reports:
             dest = (
@@ -946,20 +965,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.source is not None:
         kwargs["source_path"] = args.source
+
+    def show(report: GradeReport) -> None:
+        print(report.format(), flush=True)
+        if args.validate:
+            print(
+                "  (the grader also runs hidden tests, and runs your code confined: files, "
+                "network and other notebooks are out of its reach)",
+                flush=True,
+            )
+
+    start = time.monotonic()
     reports = grade_class(
         submissions,
         workers=args.workers,
         gradebook=args.gradebook,
         feedback=args.feedback,
+        on_report=show,
         **kwargs,
     )
-    for report in reports:
-        print(report.format())
-        if args.validate:
-            print(
-                "  (the grader also runs hidden tests, and runs your code confined: files, "
-                "network and other notebooks are out of its reach)"
-            )
+    if len(reports) > 1:
+        print(f"graded {len(reports)} submissions in {time.monotonic() - start:.0f} s")
     if args.fail_under is not None:
         low = [
             r for r in reports if r.max_total == 0 or 100 * r.total / r.max_total < args.fail_under

@@ -208,10 +208,21 @@ class Sandbox:
             os.close(k_read)
             os.close(k_write)
         self.read_fd, self.write_fd = g_read, g_write
-        hello = self.recv(deadline)
+        try:
+            hello = self.recv(deadline)
+        except KernelDied as err:
+            raise KernelDied(f"{err}; {self._stderr_text()}".rstrip("; ")) from None
         if hello.get("op") != "ready":
             self.kill()
             raise KernelDied("the kernel did not start")
+
+    def _stderr_text(self) -> str:
+        if self.proc is None or self.proc.stderr is None or self.proc.stderr.closed:
+            return ""
+        try:
+            return " ".join(self.proc.stderr.read(2000).decode(errors="replace").split())
+        except (OSError, ValueError):
+            return ""
 
     def _set_limits(self) -> None:  # runs in the child, before exec
         import resource
