@@ -772,6 +772,7 @@ def _run_tests(kernel: _Kernel, source, tests_from, the_plan: Plan, report, dead
     ns: dict = {"__name__": "__grading__", "__builtins__": builtins}
     exec(compile(_setup_source(source), "<setup>", "exec"), ns)
     dead_reason = ""
+    student_names: set[str] = set()
     try:
         kernel.start()
     except (DidNotRun, sandbox.KernelDied, sandbox.KernelTimeout) as err:
@@ -797,6 +798,9 @@ def _run_tests(kernel: _Kernel, source, tests_from, the_plan: Plan, report, dead
             continue
         remote = kernel.remote
         remote.budget, remote.deadline = kernel.cell_timeout, deadline
+        for name in student_names:  # fetched afresh: the kernel may have been restarted
+            ns.pop(name, None)
+        student_names.clear()
         try:
             for name in _free_names(cell.source):
                 if name in ns or hasattr(builtins, name):
@@ -804,8 +808,10 @@ def _run_tests(kernel: _Kernel, source, tests_from, the_plan: Plan, report, dead
                 info = remote.describe(name)
                 if info.get("callable"):
                     ns[name] = StudentFunction(remote, name)
+                    student_names.add(name)
                 elif "value" in info:
                     ns[name] = remote.codec.decode(info["value"])
+                    student_names.add(name)
             exec(compile(cell.source, f"<{gid}>", "exec"), ns)
         except (sandbox.KernelTimeout, sandbox.KernelDied) as err:
             if isinstance(err, sandbox.KernelTimeout) and answer_error == "":
