@@ -141,6 +141,7 @@ class Sandbox:
             "the kernel sees the whole file system (solutions/ included) and can write where "
             "the grader can",
             "the kernel has the network",
+            "a process the student starts in a new session can outlive grading",
         ]
         if os.name != "posix":
             off.append("no memory, CPU-time, process or file-size limits")
