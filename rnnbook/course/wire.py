@@ -389,18 +389,8 @@ def kernel_main(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs
 
     codec.remote_callable = Callback
 
-    def _torch_rng():
-        torch = sys.modules.get("torch")
-        if torch is None:
-            return None
-        return codec.encode(torch.get_rng_state())
-
-    def _set_torch_rng(state):
-        # only a kernel that uses torch shares torch's generator with the grader
-        torch = sys.modules.get("torch")
-        if state is None or torch is None:
-            return
-        torch.set_rng_state(codec.decode(state))
+    rng_sync = RngSync(codec)
+    _torch_rng, _set_torch_rng = rng_sync.outgoing, rng_sync.incoming
 
     shell_holder = {}
 
@@ -517,6 +507,35 @@ def kernel_main(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs
             pass
     write_frame(write_fd, {"op": "ready", "pid": os.getpid()})
     serve()
+
+
+class RngSync:
+    """torch's global generator, shared by the two sides: a state travels only when it changed.
+
+    Only a side that has imported torch takes part.
+    """
+
+    def __init__(self, codec: Codec):
+        self.codec, self.last = codec, None
+
+    def outgoing(self):
+        torch = sys.modules.get("torch")
+        if torch is None:
+            return None
+        state = torch.get_rng_state()
+        raw = state.numpy().tobytes()
+        if raw == self.last:
+            return None
+        self.last = raw
+        return self.codec.encode(state)
+
+    def incoming(self, state) -> None:
+        torch = sys.modules.get("torch")
+        if state is None or torch is None:
+            return
+        state = self.codec.decode(state)
+        torch.set_rng_state(state)
+        self.last = state.numpy().tobytes()
 
 
 def _tensors(value, torch, seen=None):
