@@ -12,7 +12,7 @@ STAMP := $(VENV)/.rnnbook-installed
 # PIP_ARGS passes extra options to that install (see README, "GPU users").
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 
-.PHONY: lab test env exercises grade clean-outputs site slides annotate-slides
+.PHONY: lab test env exercises grade grade-class clean-outputs site slides annotate-slides
 
 env: $(STAMP)
 
@@ -43,6 +43,13 @@ exercises: $(STAMP)
 grade: $(STAMP)
 	@test -n "$(NB)" || (echo "usage: make grade NB=path/to/student.ipynb" && exit 2)
 	$(BIN)/python -m rnnbook.course.grading "$(NB)"
+
+# A class: DIR holds one notebook per student, or one folder per student (nbgrader's layout).
+WORKERS ?= 2
+grade-class: $(STAMP)
+	@test -n "$(DIR)" || (echo "usage: make grade-class DIR=submissions/ [WORKERS=4]" && exit 2)
+	$(BIN)/python -m rnnbook.course.grading "$(DIR)" --workers $(WORKERS) \
+		--gradebook "$(DIR)/../gradebook.csv" --feedback "$(DIR)/../feedback"
 
 clean-outputs: $(STAMP)
 	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb solutions/*.ipynb
