@@ -10,12 +10,14 @@ busy), the date and, at the end, the wall time.
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import math
 import os
 import platform
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +25,9 @@ if str(ROOT) not in sys.path:  # run from a checkout: import the rnnbook next to
     sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from rnnbook.lm import RNNLM, as_index_tensor, evaluate, lm_loss  # noqa: E402
 
 
 def parser(description: str, time_limit: float) -> argparse.ArgumentParser:
@@ -94,9 +99,10 @@ def start(args: argparse.Namespace, device: torch.device | None = None) -> float
 
 
 def finish(t0: float) -> None:
-    """Print the wall time since ``t0`` and the load average at the end."""
+    """Print the load average at the end, the wall time since ``t0`` and the CPU time used."""
     print(f"load      {load_average()} at the end")
     print(f"wall      {time.perf_counter() - t0:.1f} s", flush=True)
+    print(f"cpu       {time.process_time():.1f} s of CPU time in this process", flush=True)
 
 
 def table(headers: list[str], rows: list[list]) -> str:
@@ -148,3 +154,211 @@ def budget_schedule(total_steps: int, time_limit: float, warmup: float = 0.05):
         return by_steps(max(step, math.ceil(used * total_steps)))
 
     return factor
+
+
+# ----------------------------------------------------------------------------------------------
+# What only the benchmarks use: a language model with embedding dropout and weight drop, and a
+# training loop with AdamW weight decay, a warm-up/cosine schedule, weight averaging and
+# keep-best.  The library's rnnbook.training.train is the teaching loop and has none of these.
+
+
+class RegularisedLM(RNNLM):
+    """``rnnbook.lm.RNNLM`` with two more regularisers, both active in ``model.train()`` only.
+
+    * ``embed_dropout``: dropout on the input of the first recurrent layer (the embedding output
+      e^(t), or the one-hot x^(t) when ``embed_dim`` is None), entry by entry.
+    * ``weight_drop``: DropConnect on the recurrent matrices W (AWD-LSTM's weight drop): every
+      forward pass uses W with that fraction of its entries set to zero (the rest scaled by
+      1 / (1 - weight_drop)); one mask serves every time step of the batch.
+
+    The other arguments, the submodules (``embedding``, ``rnn``, ``drop``, ``output``) and
+    ``forward(x, state=None) -> (logits, state)`` are those of ``RNNLM``.
+    """
+
+    def __init__(self, *args, embed_dropout: float = 0.0, weight_drop: float = 0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, p in (("embed_dropout", embed_dropout), ("weight_drop", weight_drop)):
+            if not 0.0 <= p < 1.0:
+                raise ValueError(f"{name}: expected a probability in [0, 1), got {p!r}")
+        self.embed_dropout, self.weight_drop = embed_dropout, weight_drop
+
+    def forward(self, x: torch.Tensor, state=None):
+        if x.dim() != 2:
+            raise ValueError(f"x: expected token indices of shape (B, T), got {tuple(x.shape)}")
+        if self.embedding is not None:
+            e = self.embedding(x)
+        else:
+            e = F.one_hot(x, self.vocab_size).to(self.output.weight.dtype)
+        e = F.dropout(e, self.embed_dropout, self.training)
+        if self.training and self.weight_drop:
+            dropped = {
+                f"weight_hh_l{i}": F.dropout(getattr(self.rnn, f"weight_hh_l{i}"), self.weight_drop)
+                for i in range(self.num_layers)
+            }
+            h, state = torch.func.functional_call(self.rnn, dropped, (e, state))
+        else:
+            h, state = self.rnn(e, state)
+        return self.output(self.drop(h)), state
+
+
+@dataclass
+class Fit:
+    """What :func:`fit` did: steps, tokens, losses, evaluations, times and why it stopped."""
+
+    steps: int = 0
+    tokens: int = 0
+    train_loss: list = field(default_factory=list)
+    val_step: list = field(default_factory=list)  # steps at which validation was measured
+    val_ppl: list = field(default_factory=list)
+    best_step: int = 0
+    best_ppl: float = math.inf
+    wall: float = 0.0  # seconds, training and every evaluation
+    cpu: float = 0.0  # seconds of CPU time of this process over the same span
+    stop: str = ""
+
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.wall if self.wall > 0 else 0.0
+
+
+def _state_fits(state, batch: int) -> bool:
+    first = state[0] if isinstance(state, tuple) else state
+    return state is None or first.shape[1] == batch
+
+
+def _detach(state):
+    if state is None:
+        return None
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+def fit(
+    model: torch.nn.Module,
+    batches,
+    *,
+    lr: float,
+    time_limit: float,
+    epochs: float = math.inf,
+    weight_decay: float = 0.0,
+    clip_norm: float = 1.0,
+    warmup: float = 0.05,
+    planned_steps: int | None = None,
+    val_batches=None,
+    eval_every: int | None = None,
+    keep_best: bool = False,
+    average_from: float | None = None,
+    carry_state: bool = False,
+    bf16: bool = False,
+    device: torch.device | str = "cpu",
+) -> Fit:
+    """Train ``model`` (an ``RNNLM``) on ``batches`` of ``(x, y)`` index arrays; return a :class:`Fit`.
+
+    AdamW (decoupled ``weight_decay``), gradient clipping at ``clip_norm``, and a learning rate
+    ``lr`` times :func:`budget_schedule` over ``planned_steps`` (default ``epochs`` passes) or
+    ``time_limit`` seconds, whichever runs out first; training stops there too.
+    ``carry_state=True`` carries the hidden state, detached, from batch to batch (truncated
+    BPTT over sequential batches); otherwise every batch starts from zeros.  ``bf16=True`` runs
+    forward and loss under bfloat16 autocast on ``device`` (the CPU by default).
+
+    ``val_batches`` are scored (``rnnbook.lm.evaluate``) every ``eval_every`` steps and at the
+    end; ``keep_best=True`` loads the weights of the best evaluation into ``model`` at the end
+    (early stopping chosen on ``val_batches``).  ``average_from`` (a fraction of the planned
+    run) keeps a running mean of the weights from that point on (stochastic weight averaging)
+    and scores the mean instead of the current weights.
+    """
+    if planned_steps is None:
+        if not math.isfinite(epochs):
+            raise ValueError("fit: expected epochs= or planned_steps=")
+        planned_steps = max(1, int(epochs * len(batches)))
+    device = torch.device(device)
+    model.to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = budget_schedule(planned_steps, time_limit, warmup)
+    avg, n_avg = None, 0
+    out = Fit()
+    best_state = None
+    t0, c0 = time.perf_counter(), time.process_time()
+
+    def progress() -> float:
+        return max(out.steps / planned_steps, (time.perf_counter() - t0) / time_limit)
+
+    def score() -> None:
+        scored = model
+        if avg is not None:
+            scored = copy.deepcopy(model)
+            scored.load_state_dict(avg)
+        ppl = evaluate(scored, val_batches)["ppl"]
+        out.val_step.append(out.steps)
+        out.val_ppl.append(ppl)
+        nonlocal best_state
+        if ppl < out.best_ppl:
+            out.best_ppl, out.best_step = ppl, out.steps
+            if keep_best:
+                best_state = copy.deepcopy(scored.state_dict())
+
+    model.train()
+    while not out.stop:
+        state = None
+        for x, y in batches:
+            x, y = as_index_tensor(x, device), as_index_tensor(y, device)
+            if not carry_state or not _state_fits(state, x.shape[0]):
+                state = None
+            for g in opt.param_groups:
+                g["lr"] = lr * schedule(out.steps + 1)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                logits, state = model(x, state)
+                loss = lm_loss(logits, y)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"training loss became {loss.item()} at step {out.steps}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            opt.step()
+            state = _detach(state) if carry_state else None
+            out.steps += 1
+            out.tokens += y.numel()
+            out.train_loss.append(loss.item())
+            if average_from is not None and progress() >= average_from:
+                n_avg += 1
+                with torch.no_grad():
+                    if avg is None:
+                        avg = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    else:
+                        for k, v in model.state_dict().items():
+                            if v.is_floating_point():
+                                avg[k] += (v - avg[k]) / n_avg
+            if val_batches is not None and eval_every and out.steps % eval_every == 0:
+                score()
+                model.train()
+            if out.steps >= planned_steps:
+                out.stop = "planned steps"
+            elif time.perf_counter() - t0 >= time_limit:
+                out.stop = "time limit"
+            if out.stop:
+                break
+    if val_batches is not None and (not out.val_step or out.val_step[-1] != out.steps):
+        score()
+    if avg is not None and not keep_best:
+        model.load_state_dict(avg)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    out.wall, out.cpu = time.perf_counter() - t0, time.process_time() - c0
+    return out
+
+
+@torch.no_grad()
+def ensemble_ppl(models: list[torch.nn.Module], val_batches) -> float:
+    """Perplexity of the members' averaged predicted probabilities, every batch from zero.
+
+    p(y^(t)) = (1/K) sum_k p_k(y^(t)); in logs, logsumexp_k(log p_k) - log K.
+    """
+    for m in models:
+        m.eval()
+    total, count = 0.0, 0
+    for x, y in val_batches:
+        x, y = as_index_tensor(x), as_index_tensor(y)
+        logp = torch.stack([F.log_softmax(m(x)[0].float(), dim=-1) for m in models])
+        logp = torch.logsumexp(logp, dim=0) - math.log(len(models))
+        total -= logp.gather(-1, y.unsqueeze(-1)).sum().item()
+        count += y.numel()
+    return math.exp(total / count)
