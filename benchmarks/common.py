@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout: import the rnnbook next to this folder
     sys.path.insert(0, str(ROOT))
 
+# idle OpenMP threads sleep instead of spinning: on a shared machine, spinning threads of two
+# processes stall each other (see bench_cells.py); set before torch is imported
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -48,6 +52,14 @@ def parser(description: str, time_limit: float) -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.add_argument(
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="what --time-limit counts: wall-clock seconds (default) or seconds of this "
+        "process's CPU time (for a shared machine; with --threads 1 it is what an idle core "
+        "would give in that many seconds)",
+    )
     return p
 
 
@@ -94,6 +106,9 @@ def start(args: argparse.Namespace, device: torch.device | None = None) -> float
     torch.manual_seed(args.seed)
     for line in machine_report(args.threads, device):
         print(line)
+    clock = getattr(args, "clock", "wall")
+    what = "wall-clock seconds" if clock == "wall" else "seconds of this process's CPU time"
+    print(f"budget    --time-limit {args.time_limit:g} counts {what}")
     print(flush=True)
     return time.perf_counter()
 
@@ -139,18 +154,21 @@ def warmup_cosine(total_steps: int, warmup: float = 0.05):
     return factor
 
 
-def budget_schedule(total_steps: int, time_limit: float, warmup: float = 0.05):
+def budget_schedule(
+    total_steps: int, time_limit: float, warmup: float = 0.05, clock=time.perf_counter
+):
     """Warm-up then cosine (:func:`warmup_cosine`), driven by whichever budget runs out first.
 
     The schedule's progress is the larger of ``step / total_steps`` and the fraction of
     ``time_limit`` seconds used since this function was called, so that a run cut short by the
-    clock (on a busy machine, say) still ends with a small learning rate.
+    clock (on a busy machine, say) still ends with a small learning rate.  ``clock`` measures
+    the seconds: wall-clock by default, ``time.process_time`` for CPU time.
     """
     by_steps = warmup_cosine(total_steps, warmup)
-    t0 = time.perf_counter()
+    t0 = clock()
 
     def factor(step: int) -> float:
-        used = max(step / total_steps, (time.perf_counter() - t0) / time_limit)
+        used = max(step / total_steps, (clock() - t0) / time_limit)
         return by_steps(max(step, math.ceil(used * total_steps)))
 
     return factor
@@ -249,6 +267,7 @@ def fit(
     carry_state: bool = False,
     bf16: bool = False,
     device: torch.device | str = "cpu",
+    clock: str = "wall",
 ) -> Fit:
     """Train ``model`` (an ``RNNLM``) on ``batches`` of ``(x, y)`` index arrays; return a :class:`Fit`.
 
@@ -258,6 +277,10 @@ def fit(
     ``carry_state=True`` carries the hidden state, detached, from batch to batch (truncated
     BPTT over sequential batches); otherwise every batch starts from zeros.  ``bf16=True`` runs
     forward and loss under bfloat16 autocast on ``device`` (the CPU by default).
+    ``clock="wall"`` counts ``time_limit`` in wall-clock seconds; ``clock="cpu"`` in seconds of
+    this process's CPU time (all threads together), which other jobs on a shared machine do not
+    eat into: with one thread, a CPU-time budget is what the same run would get in that many
+    wall-clock seconds on an idle core.
 
     ``val_batches`` are scored (``rnnbook.lm.evaluate``) every ``eval_every`` steps and at the
     end; ``keep_best=True`` loads the weights of the best evaluation into ``model`` at the end
@@ -272,14 +295,17 @@ def fit(
     device = torch.device(device)
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    schedule = budget_schedule(planned_steps, time_limit, warmup)
+    if clock not in ("wall", "cpu"):
+        raise ValueError(f"clock: expected 'wall' or 'cpu', got {clock!r}")
+    now = time.perf_counter if clock == "wall" else time.process_time
+    schedule = budget_schedule(planned_steps, time_limit, warmup, now)
     avg, n_avg = None, 0
     out = Fit()
     best_state = None
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, n0 = time.perf_counter(), time.process_time(), now()
 
     def progress() -> float:
-        return max(out.steps / planned_steps, (time.perf_counter() - t0) / time_limit)
+        return max(out.steps / planned_steps, (now() - n0) / time_limit)
 
     def score() -> None:
         scored = model
@@ -331,7 +357,7 @@ def fit(
                 model.train()
             if out.steps >= planned_steps:
                 out.stop = "planned steps"
-            elif time.perf_counter() - t0 >= time_limit:
+            elif now() - n0 >= time_limit:
                 out.stop = "time limit"
             if out.stop:
                 break
