@@ -59,14 +59,14 @@ CONFIGS = {
         epochs=8,
     ),
     "lstm": dict(
-        n_h=128,
+        n_h=256,
         embed_dim=32,
         dropout=0.5,
         embed_dropout=0.25,
-        weight_drop=0.0,
+        weight_drop=0.5,
         lr=3e-3,
         weight_decay=0.1,
-        epochs=8,
+        epochs=12,
     ),
     "gru": dict(
         n_h=128,
