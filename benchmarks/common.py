@@ -1,10 +1,16 @@
-"""Shared helpers of the language-model benchmarks: arguments, machine report, tables.
+"""Shared helpers of the language-model benchmarks: arguments, machine report, tables, and the
+training options only the benchmarks use.
 
 ``bench_timemachine.py``, ``bench_shakespeare.py`` and ``bench_gpu.py`` import this module from
 their own folder (``python benchmarks/bench_x.py`` puts that folder on ``sys.path``). Each script
 prints, before its result table, the machine it ran on, the torch version and thread count, the
 load average (the machine may be shared, and a wall-clock limit buys less training when it is
-busy), the date and, at the end, the wall time.
+busy), the date and the budget's clock and, at the end, the load, the wall time and the CPU time.
+
+:class:`RegularisedLM` (``rnnbook.lm.RNNLM`` plus embedding dropout and weight drop) and
+:func:`fit` (AdamW with decoupled weight decay, warm-up and cosine over a step or time budget,
+keep-best, weight averaging) live here, not in ``rnnbook``: no lecture uses them, and the
+course's teaching loop, ``rnnbook.training.train``, stays one screen long without them.
 """
 
 from __future__ import annotations
