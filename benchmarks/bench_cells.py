@@ -8,17 +8,22 @@ Only the recurrent part changes from row to row:
     Elman rows (ratio to nn.RNN)            LSTM rows (ratio to nn.LSTM)
     numpy, hand-written BPTT (rnnbook.bptt)  numpy, hand-written BPTT (rnnbook.bptt)
     torch autograd, scratch ElmanCell loop   torch autograd, scratch LSTMCell loop
-    nn.RNN                                   torch autograd, scratch LSTM, torch.jit.script
+    nn.RNN                                   torch, scratch LSTM, hand-written BPTT
                                              nn.LSTM
                                              (--compile: scratch LSTM step, torch.compile)
 
-All in float32. A token is one (example, time step) pair: tokens/s = B*T / seconds per step.
-Each figure is the median time of one call over repeated rounds, the rows taking turns in every
-round, so that load from other processes spreads over all of them and stalls (a descheduled
-thread) do not count. Before timing, the numpy and torch models are given the same weights
-and their losses and gradients compared.
+All in float32, forward and backward: before timing, the script checks the dtype of the numpy
+rows' logits (forward) and of their gradient on the initial state (backward: it has passed
+through every step of BPTT), and prints both.  A token is one (example, time step) pair:
+tokens/s = B*T / seconds per step.  Each figure is the median time of one call over repeated
+rounds, the rows taking turns in every round, so that load from other processes spreads over
+all of them and stalls (a descheduled thread) do not count.  Before timing, the numpy and torch
+models are given the same weights and their losses and gradients compared.
 
-    python benchmarks/bench_cells.py            # the two sizes of RESULTS.md (minutes)
+``--threads 1,2`` (the default) runs the whole benchmark once per thread count, each in a
+fresh process (numpy reads its thread count when it is imported), and prints both tables.
+
+    python benchmarks/bench_cells.py            # the two sizes of RESULTS.md, 1 and 2 threads
     python benchmarks/bench_cells.py --tiny     # seconds: a smoke test for CI
 """
 
@@ -33,7 +38,11 @@ import time
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--tiny", action="store_true", help="tiny sizes, one round: runs in seconds")
-    p.add_argument("--threads", type=int, default=2, help="torch and BLAS threads (default 2)")
+    p.add_argument(
+        "--threads",
+        default="1,2",
+        help="torch and BLAS threads; a comma-separated list runs once per count (default 1,2)",
+    )
     p.add_argument("--rounds", type=int, default=None, help="timing rounds (default 5; tiny 1)")
     p.add_argument("--size", choices=["small", "medium", "all"], default="all", help="which size")
     p.add_argument(
@@ -42,7 +51,30 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def run_per_thread_count(counts: list[int]) -> int:
+    """Run this script once per thread count, each in a fresh process; print their outputs."""
+    import subprocess
+
+    argv = sys.argv[1:]
+    if "--threads" in argv:  # drop "--threads LIST"
+        i = argv.index("--threads")
+        del argv[i : i + 2]
+    argv = [a for a in argv if not a.startswith("--threads=")]
+    for n in counts:
+        done = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), *argv, "--threads", str(n)]
+        )
+        if done.returncode:
+            return done.returncode
+        print()
+    return 0
+
+
 ARGS = parse_args()
+THREAD_COUNTS = [int(n) for n in str(ARGS.threads).split(",") if n.strip()]
+if len(THREAD_COUNTS) > 1 and __name__ == "__main__":
+    sys.exit(run_per_thread_count(THREAD_COUNTS))
+ARGS.threads = THREAD_COUNTS[0]
 # numpy reads its thread settings when it is first imported: set them before that
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)
@@ -114,7 +146,6 @@ class TorchCharModel(nn.Module):
 def torch_model(row, n_h, n_y):
     recurrent = {
         "scratch": lambda kind: StackedRNN("rnn" if kind == "Elman" else "lstm", n_y, n_h),
-        "scripted": lambda kind: StackedRNN("lstm", n_y, n_h, fast="script"),
         "bptt": lambda kind: StackedRNN("lstm", n_y, n_h, fast="bptt"),
         "compiled": lambda kind: _compiled_lstm(n_y, n_h),
         "nn": lambda kind: nn.RNN(n_y, n_h) if kind == "Elman" else nn.LSTM(n_y, n_h),
@@ -153,7 +184,6 @@ ROWS = [
     Row("Elman", "nn", "nn.RNN"),
     Row("LSTM", "numpy", "numpy, hand-written BPTT (rnnbook.bptt)"),
     Row("LSTM", "scratch", "torch autograd, scratch LSTMCell loop"),
-    Row("LSTM", "scripted", "torch autograd, scratch LSTM, torch.jit.script"),
     Row("LSTM", "bptt", "torch, scratch LSTM, hand-written BPTT (LSTMScanBPTT)"),
     Row("LSTM", "nn", "nn.LSTM"),
 ]
@@ -169,6 +199,23 @@ def batch(n_y, B, T, seed=0):
     ys = ids[1:]
     x = torch.from_numpy(np.ascontiguousarray(xs.transpose(0, 2, 1)))  # torch: (T, B, n_y)
     return xs, ys, x, torch.from_numpy(ys)
+
+
+def numpy_dtypes(n_h, n_y, B, T) -> dict:
+    """The dtypes the numpy rows compute in: forward (logits) and backward, for each cell.
+
+    The backward's dtype is that of the gradient on the initial state, which BPTT carries
+    through every time step; the parameter gradients are accumulated into arrays of the
+    parameters' own dtype and would hide a backward that ran in float64.
+    """
+    xs, ys, _, _ = batch(n_y, B, T, seed=2)
+    found = {}
+    for kind in ("Elman", "LSTM"):
+        res = numpy_step(*numpy_model(kind, n_h, n_y, np.random.default_rng(2)), xs, ys)
+        backward = {np.dtype(s.dtype).name for s in res.dstate0}
+        grads = {np.dtype(g.dtype).name for g in res.grads.values()}
+        found[kind] = (np.dtype(res.logits.dtype).name, "/".join(sorted(backward | grads)))
+    return found
 
 
 def check_parity(n_h, n_y, B, T):
@@ -212,7 +259,7 @@ def time_rows(rows, n_h, B, T, n_y, rounds, min_time):
             model = torch_model(row, n_h, n_y)
             steps[row] = lambda m=model: torch_step(m, x, y)
     reps = {}
-    for row, step in steps.items():  # warm up (the scripted path specialises over 2-3 calls)
+    for row, step in steps.items():  # warm up (allocators, caches)
         t0 = time.perf_counter()
         for _ in range(3):
             step()
@@ -255,6 +302,14 @@ def main(args) -> int:
     print(
         f"parity   numpy vs torch on the same weights: worst relative gap {check_parity(n_h, n_y, B, T):.1e}"
     )
+    dtypes = numpy_dtypes(n_h, n_y, B, T)
+    print(
+        "dtypes   numpy "
+        + "; ".join(f"{k}: forward {f}, backward {b}" for k, (f, b) in dtypes.items())
+    )
+    wrong = {k: fb for k, fb in dtypes.items() if fb != ("float32", "float32")}
+    if wrong:
+        print(f"WARNING  the numpy rows do not run in float32 throughout: {wrong}")
     print(f"timing   median time of one step, over {rounds} round(s) of >= {min_time} s per row\n")
 
     calls = {}
