@@ -67,11 +67,11 @@ import torch
 from torch import Tensor, nn
 
 from rnnbook._validate import (
-    fmt_shape,
     check_array,
     check_choice,
     check_positive,
     check_tensor,
+    fmt_shape,
 )
 
 __all__ = [
@@ -746,9 +746,7 @@ def copy_numpy_to_torch(params: dict, torch_module: nn.Module) -> nn.Module:
     }
     for key in keys[2:]:
         shapes[key] = ((k * n_h, 1), (f"{k}n_h" if k > 1 else "n_h", "1"))
-    arrays = {
-        key: check_array(f"params['{key}']", params[key], *shapes[key]) for key in keys
-    }
+    arrays = {key: check_array(f"params['{key}']", params[key], *shapes[key]) for key in keys}
     sfx = "_l0" if isinstance(torch_module, nn.RNNBase) else ""
 
     def put(name, array):

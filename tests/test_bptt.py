@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from rnnbook.bptt import (
-    elman_bptt,
     clip_grad_norm,
     clip_grad_value,
+    elman_bptt,
     hidden_jacobians,
     jacobian_norms_by_lag,
     sequence_forward,

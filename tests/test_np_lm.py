@@ -52,7 +52,12 @@ def test_training_learns_a_periodic_sequence():
     assert len(history.train_ppl) == len(history.step) == 30 * len(batches)
     assert history.tokens == 30 * sum(y.size for _, y in batches)
     seq = numpy_lm.sample(
-        model, vocab, "ab", 10, strategy="temperature", temperature=0.1,
+        model,
+        vocab,
+        "ab",
+        10,
+        strategy="temperature",
+        temperature=0.1,
         generator=np.random.default_rng(0),
     )
     assert len(seq) == 12 and seq.startswith("ab") and set(seq) <= set("abcd")
@@ -96,7 +101,9 @@ def test_a_non_finite_loss_stops_training_with_its_history_and_the_last_finite_w
 
     model.loss_and_grads = nan_at_the_third_step
     batches = [(X, X)] * 5
-    with pytest.raises(FloatingPointError, match="loss: expected a finite value, got nan at step 3") as info:
+    with pytest.raises(
+        FloatingPointError, match="loss: expected a finite value, got nan at step 3"
+    ) as info:
         numpy_lm.train(model, batches, steps=5)
     history = info.value.history
     assert history.stop_reason == "non-finite loss" and history.step == [1, 2]

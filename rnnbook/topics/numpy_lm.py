@@ -320,7 +320,9 @@ def sample(
             f"got {type(generator).__name__}"
         )
     if not isinstance(prefix, str | list | tuple):
-        raise TypeError(f"prefix: expected a string or a list of tokens, got {type(prefix).__name__}")
+        raise TypeError(
+            f"prefix: expected a string or a list of tokens, got {type(prefix).__name__}"
+        )
     tokens = tokenize(prefix, tokenizer) if isinstance(prefix, str) else list(prefix)
     if not tokens:
         raise ValueError(
