@@ -302,6 +302,7 @@ class LSTMScanBPTT(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xu, h0, c0, W):
+        """The forward loop without recording: keeps the gates, c^(t), tanh(c^(t)) and h^(t)."""
         T, B, four_h = xu.shape
         n_h = four_h // 4
         gates = torch.empty_like(xu)  # i, f, g, o after their nonlinearities
@@ -324,6 +325,11 @@ class LSTMScanBPTT(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_hs, d_hT, d_cT):
+        """BPTT from the last step to the first (the equations of the class docstring).
+
+        d_hs (T, B, n_h) is ∂L/∂h_t from the outputs, d_hT and d_cT the gradients on the final
+        state; returns the gradients on xu, h0, c0 and W.
+        """
         gates, cs, tanh_cs, hs, W = ctx.saved_tensors
         T, B, four_h = gates.shape
         n_h = four_h // 4

@@ -425,3 +425,12 @@ def test_one_theta_the_old_two_dict_call_is_refused_with_the_fix():
         sequence_forward(cell, params, out_params, xs)
     with pytest.raises(ValueError, match=r"theta: expected the keys \['U', 'V', 'W', 'b', 'c'\]"):
         sequence_forward(cell, params, xs, state0)
+
+
+def test_hidden_jacobians_read_the_cell_part_of_a_whole_theta():
+    cell = ElmanCell(N_X, N_H)
+    params, out_params, xs, _, state0 = model(cell)
+    xs1, s1 = xs[:, :, :1], type(state0)(state0.h[:, :1])
+    from_theta = hidden_jacobians(cell, merged(params, out_params), xs1, s1)
+    for a, b in zip(from_theta, hidden_jacobians(cell, params, xs1, s1), strict=True):
+        np.testing.assert_array_equal(a, b)
