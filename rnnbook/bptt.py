@@ -13,7 +13,13 @@ Each L^(t) is averaged over the batch; over time the losses are summed as in Goo
 (``reduction="mean"`` divides by T instead). The parameters are shared by all time steps,
 so each gradient is a sum over t of the gradient with respect to "the copy used at step t"
 (eqs. 10.22–10.28): the cells' backward methods return one term each, and the sums over t are
-done here, once. With ``per_step=True`` the terms are kept, so that ∇_U L^(3) can be shown as
+done here, once.  :func:`elman_bptt` is the same algorithm written out for the tanh Elman cell
+alone, in a dozen lines; :func:`sequence_loss_and_grads` is the general engine.
+
+One θ: every sequence-level function takes ONE parameter dict ``theta`` holding the cell's
+parameters and the output layer's ``V (n_y, n_h)`` and ``c (n_y, 1)`` together (a
+:class:`~rnnbook.cells.JordanCell` has them among its own), and the gradients come back with
+the same keys: ``theta = {**cell.init_params(rng), **init_output_params(n_h, n_y, rng)}``. With ``per_step=True`` the terms are kept, so that ∇_U L^(3) can be shown as
 ∇_{U^(1)} L^(3) + ∇_{U^(2)} L^(3) + ∇_{U^(3)} L^(3) (pass ``loss_at=2``: indices are 0-based).
 """
 
@@ -27,20 +33,23 @@ import numpy as np
 from rnnbook._validate import check_array, check_choice, check_positive
 from rnnbook.cells import (
     Cell,
+    ElmanCell,
     JordanCell,
-    _add_states,
-    _check_labels,
-    _check_output_params,
-    _output_backward,
-    _output_forward,
-    _unroll,
-    _zeros_like_state,
+    add_states,
+    check_labels,
+    check_output_params,
     check_sequence,
+    output_backward,
+    output_forward,
     softmax_cross_entropy,
+    unroll,
+    zeros_like_state,
 )
 
 __all__ = [
     "BPTTResult",
+    "model_keys",
+    "elman_bptt",
     "sequence_forward",
     "sequence_loss_and_grads",
     "clip_grad_norm",
@@ -52,7 +61,7 @@ __all__ = [
 
 class BPTTResult(NamedTuple):
     loss: float  # L = Σ_t w_t L^(t), the weights set by ``reduction`` and ``loss_at``
-    grads: dict  # ∇L for every key of params and of out_params
+    grads: dict  # ∇L for every key of theta
     final_state: object  # state after the last step (carry it into the next chunk)
     step_losses: np.ndarray  # (T,) each L^(t), unweighted
     logits: np.ndarray  # (T, n_y, B) every o^(t)
@@ -65,50 +74,123 @@ class BPTTResult(NamedTuple):
 # --------------------------------------------------------------------------------------------
 
 
-def _check_model(cell, params, out_params, xs, state0):
+def model_keys(cell: Cell) -> tuple[str, ...]:
+    """The keys of θ for ``cell``: its own parameters, then the output layer's ``V`` and ``c``
+    (a JordanCell has them among its own)."""
+    if not isinstance(cell, Cell):
+        raise TypeError(
+            f"cell: expected an ElmanCell, JordanCell, LSTMCell or GRUCell, "
+            f"got {type(cell).__name__}"
+        )
+    keys = tuple(cell.param_shapes())
+    return keys if cell.owns_output else (*keys, "V", "c")
+
+
+def _check_model(cell, theta, xs, state0):
+    """Check θ, xs and state0 once per sequence; return ``(cell_params, xs, n_y)``."""
+    keys = model_keys(cell)
+    if isinstance(xs, dict) or xs is None:  # the old call (cell, params, out_params, xs, ...)
+        raise TypeError(
+            f"xs: expected a numpy array (T, n_x, B), got {type(xs).__name__}: the model's "
+            f"parameters are one dict theta now; merge them: theta = {{**params, **out_params}}"
+        )
+    if not isinstance(theta, dict):
+        raise TypeError(f"theta: expected a dict of arrays, got {type(theta).__name__}")
+    if set(theta) != set(keys):
+        raise ValueError(
+            f"theta: expected the keys {sorted(keys)} for {type(cell).__name__} and its output "
+            f"layer, got {sorted(theta)}"
+        )
+    params = {k: theta[k] for k in cell.param_shapes()}
     xs = check_sequence(cell, params, xs, state0)
     if cell.owns_output:
-        if out_params is not None:
-            raise ValueError(
-                f"out_params: expected None for {type(cell).__name__} (its V and c are in "
-                f"params), got {type(out_params).__name__}"
-            )
-        n_y = cell.n_y
-    else:
-        n_y, _ = _check_output_params(out_params, cell.n_h)
-    return xs, n_y
+        return params, xs, cell.n_y
+    n_y, _ = check_output_params(theta, cell.n_h, "theta")
+    return params, xs, n_y
 
 
-def _run_forward(cell, params, out_params, xs, state0, forced_ys=None):
+def _run_forward(cell, params, theta, xs, state0, forced_ys=None):
     """Unroll and read out; with ``forced_ys`` (Jordan only) step t reads target y^(t−1)."""
     if forced_ys is None:
-        states, caches = _unroll(cell, params, xs, state0)
+        states, caches = unroll(cell, params, xs, state0, check=False)
     else:
         states, caches, state = [], [], state0
         for t, x_t in enumerate(xs):
             state_in = state if t == 0 else cell.force(state, forced_ys[t - 1])
-            state, cache = cell._forward(params, state_in, x_t)
+            state, cache = cell.forward(params, state_in, x_t, check=False)
             states.append(state)
             caches.append(cache)
     if cell.owns_output:
         logits = np.stack([s.o for s in states])
         out_caches = None
     else:
-        pairs = [_output_forward(out_params, s.h) for s in states]
+        pairs = [output_forward(theta, s.h, check=False) for s in states]
         logits = np.stack([o for o, _ in pairs])
         out_caches = [c for _, c in pairs]
     return states, caches, out_caches, logits
 
 
-def sequence_forward(cell: Cell, params: dict, out_params: dict | None, xs: np.ndarray, state0):
+def sequence_forward(cell: Cell, theta: dict, xs: np.ndarray, state0):
     """Logits of every step and the final state: ``-> (o (T, n_y, B), final_state)``.
 
-    ``out_params`` holds the output layer's ``V`` and ``c``; it is ``None`` for a
-    :class:`~rnnbook.cells.JordanCell`, which owns its output layer.
+    ``theta`` holds the cell's parameters and the output layer's ``V`` and ``c`` (see
+    :func:`model_keys`).
     """
-    xs, _ = _check_model(cell, params, out_params, xs, state0)
-    states, _, _, logits = _run_forward(cell, params, out_params, xs, state0)
+    params, xs, _ = _check_model(cell, theta, xs, state0)
+    states, _, _, logits = _run_forward(cell, params, theta, xs, state0)
     return logits, states[-1]
+
+
+# --------------------------------------------------------------------------------------------
+# Reference BPTT: the tanh Elman cell, written out
+# --------------------------------------------------------------------------------------------
+
+
+def elman_bptt(theta: dict, xs: np.ndarray, ys: np.ndarray, h0: np.ndarray):
+    """BPTT for the tanh Elman network, written out: ``-> (loss, grads, h_T)``.
+
+    h^(t) = tanh(b + W h^(t−1) + U x^(t)),  o^(t) = c + V h^(t),  L = Σ_t L^(t), each L^(t) the
+    softmax cross-entropy averaged over the batch.  ``theta`` holds U, W, b, V, c;
+    ``xs (T, n_x, B)``, ``ys (T, B)`` class indices, ``h0 (n_h, B)``.  The same numbers as
+    :func:`sequence_loss_and_grads` for ``ElmanCell(n_x, n_h, "tanh")`` (tested), which adds
+    other cells, truncation and per-step terms.
+    """
+    _check_elman_bptt(theta, xs, ys, h0)
+    U, W, b, V, c = (theta[k] for k in ("U", "W", "b", "V", "c"))
+    hs, dos, loss = {-1: h0}, {}, 0.0
+    for t in range(len(xs)):  # forward, keeping every h^(t)
+        hs[t] = np.tanh(b + W @ hs[t - 1] + U @ xs[t])
+        loss_t, dos[t] = softmax_cross_entropy(c + V @ hs[t], ys[t])  # dos[t]: eq. 10.18
+        loss += loss_t
+    grads = {k: np.zeros_like(theta[k]) for k in ("U", "W", "b", "V", "c")}
+    dh_next = np.zeros_like(h0)  # what step t+1 sends back; nothing after the last step
+    for t in reversed(range(len(xs))):
+        dh = V.T @ dos[t] + dh_next  # ∇_{h^(t)} L, eqs. 10.19–10.21
+        da = (1.0 - hs[t] ** 2) * dh  # ∇_{a^(t)} L = diag(1 − (h^(t))²) ∇_{h^(t)} L
+        grads["c"] += dos[t].sum(axis=1, keepdims=True)  # eq. 10.22
+        grads["b"] += da.sum(axis=1, keepdims=True)  # eq. 10.23
+        grads["V"] += dos[t] @ hs[t].T  # eq. 10.24
+        grads["W"] += da @ hs[t - 1].T  # eqs. 10.25–10.26
+        grads["U"] += da @ xs[t].T  # eqs. 10.27–10.28
+        dh_next = W.T @ da  # the first term of eq. 10.21 for step t − 1
+    return loss, grads, hs[len(xs) - 1]
+
+
+def _check_elman_bptt(theta, xs, ys, h0):
+    if not isinstance(theta, dict):
+        raise TypeError(f"theta: expected a dict of arrays, got {type(theta).__name__}")
+    if set(theta) != {"U", "W", "b", "V", "c"}:
+        raise ValueError(f"theta: expected the keys ['U', 'V', 'W', 'b', 'c'], got {sorted(theta)}")
+    n_h, n_x = check_array("theta['U']", theta["U"], (None, None), ("n_h", "n_x")).shape
+    cell = ElmanCell(n_x, n_h)
+    cell.check_params({k: theta[k] for k in "UWb"}, "theta")
+    n_y, _ = check_output_params(theta, n_h, "theta")
+    xs = check_array("xs", xs, (None, n_x, None), ("T", "n_x", "B"))
+    T, _, B = xs.shape
+    check_array("h0", h0, (n_h, B), ("n_h", "B"))
+    ys = check_array("ys", ys, (T, B), ("T", "B"), dtype_kind="iu")
+    for t in range(T):
+        check_labels(f"ys[{t}]", ys[t], n_y, B)
 
 
 # --------------------------------------------------------------------------------------------
@@ -127,8 +209,7 @@ def _loss_weights(T: int, reduction: str, loss_at: int | None) -> np.ndarray:
 
 def sequence_loss_and_grads(
     cell: Cell,
-    params: dict,
-    out_params: dict | None,
+    theta: dict,
     xs: np.ndarray,
     ys: np.ndarray,
     state0,
@@ -149,8 +230,9 @@ def sequence_loss_and_grads(
     10.26 (W) and 10.28 (U), and the output layer those of 10.22 (c) and 10.24 (V).
 
     Arguments:
-        cell, params: a cell from ``rnnbook.cells`` and its parameters.
-        out_params: ``{"V": (n_y, n_h), "c": (n_y, 1)}``; ``None`` for a JordanCell.
+        cell: a cell from ``rnnbook.cells``.
+        theta: one dict with the cell's parameters and the output layer's ``V (n_y, n_h)``
+            and ``c (n_y, 1)`` (:func:`model_keys`); ``grads`` comes back with its keys.
         xs: (T, n_x, B) inputs.  ys: (T, B) integer class targets.  state0: initial state.
         truncate: ``None`` for full BPTT, or k ≥ 1 for truncated BPTT:
             ``truncate_mode="window"``: the gradient of each loss term L^(τ) flows back at
@@ -171,11 +253,11 @@ def sequence_loss_and_grads(
     Returns a :class:`BPTTResult` (loss, grads, final_state, step_losses, logits, dstate0,
     per_step).
     """
-    xs, n_y = _check_model(cell, params, out_params, xs, state0)
+    params, xs, n_y = _check_model(cell, theta, xs, state0)
     T, _, B = xs.shape
     ys = check_array("ys", ys, (T, B), ("T", "B"), dtype_kind="iu")
     for t in range(T):
-        _check_labels(f"ys[{t}]", ys[t], n_y, B)
+        check_labels(f"ys[{t}]", ys[t], n_y, B)
     check_choice("reduction", reduction, ("sum", "mean"))
     check_choice("truncate_mode", truncate_mode, ("window", "chunk"))
     if truncate is not None:
@@ -194,7 +276,7 @@ def sequence_loss_and_grads(
 
     # ---- forward ---------------------------------------------------------------------------
     forced = ys if teacher_forcing else None
-    states, caches, out_caches, logits = _run_forward(cell, params, out_params, xs, state0, forced)
+    states, caches, out_caches, logits = _run_forward(cell, params, theta, xs, state0, forced)
     step_losses, dlogits = np.zeros(T), np.zeros_like(logits)
     for t in range(T):
         step_losses[t], dlogits[t] = softmax_cross_entropy(logits[t], ys[t])
@@ -202,37 +284,37 @@ def sequence_loss_and_grads(
     loss = float(weights @ step_losses)
 
     # ---- backward --------------------------------------------------------------------------
-    sweep = _Sweep(cell, params, out_params, caches, out_caches, dlogits, weights, per_step)
+    sweep = _Sweep(cell, theta, caches, out_caches, dlogits, weights, per_step)
     if teacher_forcing:
         sweep.stop_after = set(range(1, T))  # step t read a target, not the state of step t−1
     k = T if truncate is None else min(truncate, T)
     if truncate_mode == "chunk" or k == T:
         if truncate_mode == "chunk":
             sweep.stop_after |= set(range(k, T, k))  # each chunk starts from a detached state
-        dstate0 = sweep.run(_zeros_like_state(states[-1]), first=T - 1, last=0, loss_steps=None)
+        dstate0 = sweep.run(zeros_like_state(states[-1]), first=T - 1, last=0, loss_steps=None)
     else:  # window: each loss term sends its gradient back at most k steps
-        dstate0 = _zeros_like_state(state0)
+        dstate0 = zeros_like_state(state0)
         for tau in np.flatnonzero(weights):
             first, last = int(tau), max(0, int(tau) - k + 1)
-            d = sweep.run(_zeros_like_state(states[-1]), first=first, last=last, loss_steps={first})
+            d = sweep.run(zeros_like_state(states[-1]), first=first, last=last, loss_steps={first})
             if last == 0:
-                dstate0 = _add_states(dstate0, d)
+                dstate0 = add_states(dstate0, d)
     return BPTTResult(loss, sweep.grads, states[-1], step_losses, logits, dstate0, sweep.per_step)
 
 
 class _Sweep:
     """Accumulates gradients while running cells backward from one step down to another."""
 
-    def __init__(self, cell, params, out_params, caches, out_caches, dlogits, weights, per_step):
-        self.cell, self.params, self.out_params = cell, params, out_params
+    def __init__(self, cell, theta, caches, out_caches, dlogits, weights, per_step):
+        self.cell, self.theta = cell, theta
+        self.params = {k: theta[k] for k in cell.param_shapes()}
         self.caches, self.out_caches = caches, out_caches
         self.dlogits, self.weights = dlogits, weights
         self.stop_after: set[int] = set()  # steps whose gradient is not passed to step t−1
-        all_params = {**params, **(out_params or {})}
-        self.grads = {k: np.zeros_like(v) for k, v in all_params.items()}
+        self.grads = {k: np.zeros_like(v) for k, v in theta.items()}
         T = len(caches)
         self.per_step = (
-            {k: np.zeros((T, *v.shape), dtype=v.dtype) for k, v in all_params.items()}
+            {k: np.zeros((T, *v.shape), dtype=v.dtype) for k, v in theta.items()}
             if per_step
             else None
         )
@@ -251,13 +333,17 @@ class _Sweep:
                 if self.cell.owns_output:  # the output is part of the state
                     dstate = dstate._replace(o=dstate.o + do_t)
                 else:  # o^(t) = c + V h^(t): eqs. 10.22 and 10.24, and ∇_h gets Vᵀ ∇_o
-                    dh_t, out_grads = _output_backward(self.out_params, do_t, self.out_caches[t])
+                    dh_t, out_grads = output_backward(
+                        self.theta, do_t, self.out_caches[t], check=False
+                    )
                     self._add(t, out_grads)
                     dstate = dstate._replace(h=dstate.h + dh_t)
-            dstate_prev, _, grads = self.cell._backward(self.params, dstate, self.caches[t])
+            dstate_prev, _, grads = self.cell.backward(
+                self.params, dstate, self.caches[t], check=False
+            )
             self._add(t, grads)
             if t in self.stop_after:
-                dstate_prev = _zeros_like_state(dstate_prev)
+                dstate_prev = zeros_like_state(dstate_prev)
             dstate = dstate_prev
         return dstate
 
@@ -268,11 +354,21 @@ class _Sweep:
 
 
 def _check_grads(grads):
-    if not isinstance(grads, dict) or not grads:
-        got = "an empty dict" if isinstance(grads, dict) else type(grads).__name__
-        raise TypeError(f"grads: expected a non-empty dict of arrays, got {got}")
+    """A non-empty dict of finite float arrays: clipping a NaN or an infinity cannot help, and
+    passing one on would poison the parameters at the next step."""
+    if not isinstance(grads, dict):
+        raise TypeError(f"grads: expected a non-empty dict of arrays, got {type(grads).__name__}")
+    if not grads:
+        raise ValueError("grads: expected a non-empty dict of arrays, got an empty dict")
     for k, g in grads.items():
-        check_array(f"grads['{k}']", g, allow_nan=True)
+        g = check_array(f"grads['{k}']", g, allow_nan=True)
+        if not np.all(np.isfinite(g)):
+            bad = tuple(np.argwhere(~np.isfinite(g))[0].tolist())
+            raise ValueError(
+                f"grads['{k}']: expected finite gradients, got {g[bad]} at index {bad}: the "
+                f"loss or the backward pass overflowed before clipping (lower the learning "
+                f"rate, or look for a log(0) or an exp overflow)"
+            )
     return grads
 
 
@@ -283,7 +379,8 @@ def clip_grad_norm(grads: dict, max_norm: float) -> tuple[dict, float]:
     gradient is multiplied by max_norm / ‖g‖, so the direction is kept and the norm becomes
     max_norm (the cure for the "cliff" of exploding gradients). Returns
     ``(clipped_grads, total_norm)``, with total_norm measured before clipping; ``grads`` is
-    not modified.
+    not modified.  A NaN or infinite gradient raises ``ValueError`` naming the parameter:
+    no rescaling can repair it.
     """
     _check_grads(grads)
     check_positive("max_norm", max_norm)
@@ -308,8 +405,18 @@ def clip_grad_value(grads: dict, clip_value: float) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
+def _cell_part(cell, params):
+    """The cell's parameters, from the cell's own dict or from a whole model's θ."""
+    if isinstance(cell, Cell) and isinstance(params, dict) and not cell.owns_output:
+        if set(params) == set(model_keys(cell)):
+            return {k: params[k] for k in cell.param_shapes()}
+    return params
+
+
 def hidden_jacobians(cell: Cell, params: dict, xs: np.ndarray, state0) -> list[np.ndarray]:
     """The Jacobians ∂h^(T)/∂h^(t) for t = 0, 1, …, T of one sequence (batch B = 1).
+
+    ``params`` is the cell's parameters, or a whole model's θ (``V`` and ``c`` are not used).
 
     Returns a list of T + 1 matrices (n_h, n_h); entry t is ∂h^(T)/∂h^(t), h^(0) being the
     initial state's h and entry T the identity. The lag is T − t. For a tanh Elman cell
@@ -318,19 +425,20 @@ def hidden_jacobians(cell: Cell, params: dict, xs: np.ndarray, state0) -> list[n
     state c^(t) is held fixed. For the Jordan cell the only path runs through
     o^(t) = c + V h^(t) into the next step (entry 0 treats o^(0) as c + V h^(0) likewise).
     """
+    params = _cell_part(cell, params)
     xs = check_sequence(cell, params, xs, state0)
     if xs.shape[2] != 1:
         raise ValueError(f"xs: expected batch size B = 1, got shape {xs.shape} (B = {xs.shape[2]})")
-    states, caches = _unroll(cell, params, xs, state0)
+    states, caches = unroll(cell, params, xs, state0, check=False)
     all_states = [state0, *states]
     T, n_h = len(states), cell.n_h
     jac = [np.zeros((n_h, n_h)) for _ in range(T + 1)]
     for i in range(n_h):  # one backward sweep per row: the gradient of h^(T)_i
-        dstate = _zeros_like_state(states[-1])
+        dstate = zeros_like_state(states[-1])
         dstate.h[i, 0] = 1.0
         jac[T][i] = cell.hidden_grad(params, dstate, all_states[T])[:, 0]
         for t in range(T - 1, -1, -1):
-            dstate, _, _ = cell._backward(params, dstate, caches[t])
+            dstate, _, _ = cell.backward(params, dstate, caches[t], check=False)
             jac[t][i] = cell.hidden_grad(params, dstate, all_states[t])[:, 0]
     return jac
 

@@ -25,7 +25,8 @@ Mapping to PyTorch (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``): ``U
 ``b_hn`` sits inside the reset gate's product. Stacked gates follow PyTorch's order:
 LSTM ``i, f, g, o``, GRU ``r, z, n``. The LSTM cell state is ``c`` (a state indexed by time);
 the output-layer bias is the parameter ``c`` of :func:`output_forward`. The LSTM output gate is
-called ``o_gate`` in code so that it is never confused with the output ``o^(t)``.
+called ``o_gate`` in code so that it is never confused with the output ``o^(t)``; ``do_t`` is
+always ∇_{o^(t)} L, the gradient on the output, and ``do_gate`` the one on the output gate.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ __all__ = [
     "softmax",
     "one_hot",
     "softmax_cross_entropy",
+    "check_labels",
+    "check_output_params",
+    "zeros_like_state",
+    "add_states",
     "init_output_params",
     "output_forward",
     "output_backward",
@@ -84,7 +89,8 @@ def _softmax_backward(y_hat: np.ndarray, dy_hat: np.ndarray) -> np.ndarray:
     return y_hat * (dy_hat - np.sum(y_hat * dy_hat, axis=0, keepdims=True))
 
 
-def _check_labels(name: str, y, n_classes: int, batch: int | None = None) -> np.ndarray:
+def check_labels(name: str, y, n_classes: int, batch: int | None = None) -> np.ndarray:
+    """Check integer class indices ``y (B,)`` in ``[0, n_classes)``; return them."""
     y = check_array(name, y, (batch,), ("B",), dtype_kind="iu")
     if y.min() < 0 or y.max() >= n_classes:
         bad = y[(y < 0) | (y >= n_classes)][0]
@@ -133,7 +139,7 @@ def softmax_cross_entropy(o: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarr
     o: (n_y, B) logits; y: (B,) integer class indices.
     """
     o = check_array("o", o, (None, None), ("n_y", "B"))
-    y = _check_labels("y", y, o.shape[0], o.shape[1])
+    y = check_labels("y", y, o.shape[0], o.shape[1])
     batch = o.shape[1]
     shifted = o - o.max(axis=0, keepdims=True)
     log_y_hat = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
@@ -160,42 +166,52 @@ def init_output_params(n_h: int, n_y: int, rng: np.random.Generator) -> dict[str
     return {"V": rng.uniform(-k, k, (n_y, n_h)), "c": rng.uniform(-k, k, (n_y, 1))}
 
 
-def _check_output_params(out_params, n_h: int | None = None) -> tuple[int, int]:
-    if not isinstance(out_params, dict) or set(out_params) != {"V", "c"}:
-        got = sorted(out_params) if isinstance(out_params, dict) else type(out_params).__name__
-        raise ValueError(f"out_params: expected a dict with keys ['V', 'c'], got {got}")
-    V = check_array("out_params['V']", out_params["V"], (None, n_h), ("n_y", "n_h"))
-    check_array("out_params['c']", out_params["c"], (V.shape[0], 1), ("n_y", "1"))
+def check_output_params(
+    out_params, n_h: int | None = None, name: str = "out_params"
+) -> tuple[int, int]:
+    """Check the output layer's ``V (n_y, n_h)`` and ``c (n_y, 1)`` in ``out_params``;
+    return ``(n_y, n_h)``.  Other keys (the cell's, in a whole model's θ) are not looked at."""
+    if not isinstance(out_params, dict):
+        raise TypeError(f"{name}: expected a dict of arrays, got {type(out_params).__name__}")
+    missing = [k for k in ("V", "c") if k not in out_params]
+    if missing:
+        raise ValueError(
+            f"{name}: expected the output layer's keys ['V', 'c'], got {sorted(out_params)} "
+            f"(missing {missing})"
+        )
+    V = check_array(f"{name}['V']", out_params["V"], (None, n_h), ("n_y", "n_h"))
+    check_array(f"{name}['c']", out_params["c"], (V.shape[0], 1), ("n_y", "1"))
     return V.shape
 
 
-def output_forward(out_params: dict, h_t: np.ndarray) -> tuple[np.ndarray, OutputCache]:
-    """o^(t) = c + V h^(t).  h_t: (n_h, B) → o_t: (n_y, B)."""
-    _check_output_params(out_params)
-    check_array("h_t", h_t, (out_params["V"].shape[1], None), ("n_h", "B"))
-    return _output_forward(out_params, h_t)
+def output_forward(
+    out_params: dict, h_t: np.ndarray, *, check: bool = True
+) -> tuple[np.ndarray, OutputCache]:
+    """o^(t) = c + V h^(t).  h_t: (n_h, B) → o_t: (n_y, B).
 
-
-def _output_forward(out_params, h_t):
+    ``out_params`` may hold other keys too (a whole model's θ): only ``V`` and ``c`` are read.
+    ``check=False`` skips the input checks (``rnnbook.bptt`` checks once per sequence).
+    """
+    if check:
+        check_output_params(out_params)
+        check_array("h_t", h_t, (out_params["V"].shape[1], None), ("n_h", "B"))
     o_t = out_params["c"] + out_params["V"] @ h_t
     return o_t, OutputCache(h_t)
 
 
 def output_backward(
-    out_params: dict, do_t: np.ndarray, cache: OutputCache
+    out_params: dict, do_t: np.ndarray, cache: OutputCache, *, check: bool = True
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Backward of o^(t) = c + V h^(t): returns ``(dh_t, {"V": dV, "c": dc})``.
 
-    One time step's terms of Goodfellow eqs. 10.22 (∇_c L = Σ_t ∇_{o^(t)} L) and
-    10.24 (∇_V L = Σ_t (∇_{o^(t)} L) h^(t)ᵀ); the sum over t happens in ``rnnbook.bptt``.
+    ``do_t`` (n_y, B) is ∇_{o^(t)} L, the gradient on the output.  One time step's terms of
+    Goodfellow eqs. 10.22 (∇_c L = Σ_t ∇_{o^(t)} L) and 10.24 (∇_V L = Σ_t (∇_{o^(t)} L) h^(t)ᵀ);
+    the sum over t happens in ``rnnbook.bptt``.
     """
-    n_y, n_h = _check_output_params(out_params)
-    _check_cache("cache", cache, OutputCache)
-    check_array("do_t", do_t, (n_y, cache.h_t.shape[1]), ("n_y", "B"))
-    return _output_backward(out_params, do_t, cache)
-
-
-def _output_backward(out_params, do_t, cache):
+    if check:
+        n_y, _ = check_output_params(out_params)
+        _check_cache("cache", cache, OutputCache)
+        check_array("do_t", do_t, (n_y, cache.h_t.shape[1]), ("n_y", "B"))
     dV = do_t @ cache.h_t.T  # eq. 10.24, one term
     dc = do_t.sum(axis=1, keepdims=True)  # eq. 10.22, one term (summed over the batch)
     dh_t = out_params["V"].T @ do_t  # o depends on h through V
@@ -213,7 +229,7 @@ def embedding_forward(E: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, Embed
     without building the one-hot matrix.
     """
     E = check_array("E", E, (None, None), ("d", "n_vocab"))
-    ids = _check_labels("ids", ids, E.shape[1])
+    ids = check_labels("ids", ids, E.shape[1])
     return E[:, ids], EmbeddingCache(ids)
 
 
@@ -267,11 +283,15 @@ def _check_cache(name, cache, cache_type):
         )
 
 
-def _zeros_like_state(state):
+def zeros_like_state(state):
+    """A state of the same type and shapes, all zeros (the gradient on a state, before any)."""
     return type(state)(*(np.zeros_like(a) for a in state))
 
 
-def _add_states(a, b):
+def add_states(a, b):
+    """Field-by-field sum of two states of the same type."""
+    if type(a) is not type(b):
+        raise TypeError(f"b: expected {_a(type(a).__name__)}, got {type(b).__name__}")
     return type(a)(*(x + y for x, y in zip(a, b)))
 
 
@@ -279,8 +299,9 @@ class Cell:
     """What every cell shares: parameter and state checks, and the public forward/backward.
 
     Subclasses define ``state_type``, ``cache_type``, ``_shapes()`` (name → (shape, dims)),
-    ``init_params``, ``_forward`` and ``_backward``.  The underscored methods skip the checks;
-    ``unroll`` and ``rnnbook.bptt`` check once per sequence and then call them.
+    ``init_params``, ``forward`` and ``backward``.  Both start with the input checks
+    (:meth:`check_step`, :meth:`check_step_backward`) unless called with ``check=False``, as
+    ``unroll`` and ``rnnbook.bptt`` do after checking a whole sequence once.
     """
 
     state_type: type = ElmanState
@@ -358,26 +379,30 @@ class Cell:
     def _check_x(self, name, x_t):
         return check_array(name, x_t, (self.n_x, None), ("n_x", "B"))
 
-    # ---- public forward/backward ---------------------------------------------------------
-
-    def forward(self, params, state_prev, x_t):
-        """One time step: ``(state_prev, x_t (n_x, B)) -> (state, cache)``."""
+    def check_step(self, params, state_prev, x_t) -> None:
+        """The checks of :meth:`forward`: params, ``x_t (n_x, B)`` and a state of batch B."""
         self.check_params(params)
         x_t = self._check_x("x_t", x_t)
         self.check_state(state_prev, x_t.shape[1])
-        return self._forward(params, state_prev, x_t)
 
-    def backward(self, params, dstate, cache):
-        """Backward of one step: ``dstate -> (dstate_prev, dx_t (n_x, B), grads)``."""
+    def check_step_backward(self, params, dstate, cache) -> None:
+        """The checks of :meth:`backward`: params, a cache of this cell and a matching dstate."""
         self.check_params(params)
         _check_cache("cache", cache, self.cache_type)
         self.check_state(dstate, cache.x_t.shape[1], "dstate")
-        return self._backward(params, dstate, cache)
 
-    def _forward(self, params, state_prev, x_t):
+    # ---- forward/backward of one step, written out by each cell --------------------------
+
+    def forward(self, params, state_prev, x_t, *, check: bool = True):
+        """One time step: ``(state_prev, x_t (n_x, B)) -> (state, cache)``.
+
+        ``check=False`` skips the input checks (``unroll`` and ``rnnbook.bptt`` check once per
+        sequence, then call every step without them).
+        """
         raise NotImplementedError
 
-    def _backward(self, params, dstate, cache):
+    def backward(self, params, dstate, cache, *, check: bool = True):
+        """Backward of one step: ``dstate -> (dstate_prev, dx_t (n_x, B), grads)``."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -445,14 +470,20 @@ class ElmanCell(Cell):
             return (h > 0).astype(h.dtype)
         return np.ones_like(h)
 
-    def _forward(self, params, state_prev, x_t):
+    def forward(self, params, state_prev, x_t, *, check: bool = True):
+        """One step, a^(t) = b + W h^(t−1) + U x^(t), h^(t) = φ(a^(t)): ``-> (state, cache)``."""
+        if check:
+            self.check_step(params, state_prev, x_t)
         U, W, b = params["U"], params["W"], params["b"]
         h_prev = state_prev.h
         a_t = b + W @ h_prev + U @ x_t
         h_t = self._phi(a_t)
         return ElmanState(h_t), ElmanCache(x_t, h_prev, h_t)
 
-    def _backward(self, params, dstate, cache):
+    def backward(self, params, dstate, cache, *, check: bool = True):
+        """One step back: the step's terms of eqs. 10.23, 10.26, 10.28 and ∇h^(t−1) = Wᵀ ∇a^(t)."""
+        if check:
+            self.check_step_backward(params, dstate, cache)
         U, W = params["U"], params["W"]
         x_t, h_prev, h_t = cache
         da = dstate.h * self._phi_prime(h_t)  # backprop through φ: diag(1 − h²) ∇_h L for tanh
@@ -542,18 +573,21 @@ class JordanCell(Cell):
     def force(self, state: JordanState, y: np.ndarray) -> JordanState:
         """Teacher forcing: the same state, but the next step reads the one-hot target y (B,)."""
         self.check_state(state, None, "state")
-        y = _check_labels("y", y, self.n_y, state.o.shape[1])
+        y = check_labels("y", y, self.n_y, state.o.shape[1])
         return state._replace(s=one_hot(y, self.n_y, state.o.dtype))
 
     def hidden_grad(self, params, dstate, state):
         """∇_{h^(t)} counting the paths through o^(t) = c + V h^(t) and s^(t) = fb(o^(t))."""
-        do = dstate.o + self._feed_backward(state.s, dstate.s)
-        return dstate.h + params["V"].T @ do
+        do_t = dstate.o + self._feed_backward(state.s, dstate.s)  # ∇_{o^(t)}
+        return dstate.h + params["V"].T @ do_t
 
     def _feed_backward(self, s, ds):
         return ds if self.feedback == "output" else _softmax_backward(s, ds)
 
-    def _forward(self, params, state_prev, x_t):
+    def forward(self, params, state_prev, x_t, *, check: bool = True):
+        """One step: h^(t) from s^(t−1) and x^(t), then o^(t) and s^(t) = fb(o^(t))."""
+        if check:
+            self.check_step(params, state_prev, x_t)
         U, W, b, V, c = (params[k] for k in ("U", "W", "b", "V", "c"))
         s_prev = state_prev.s
         h_t = np.tanh(b + W @ s_prev + U @ x_t)
@@ -561,18 +595,21 @@ class JordanCell(Cell):
         s_t = self._feed(o_t)
         return JordanState(h_t, o_t, s_t), JordanCache(x_t, s_prev, h_t, s_t)
 
-    def _backward(self, params, dstate, cache):
+    def backward(self, params, dstate, cache, *, check: bool = True):
+        """One step back: ∇ reaches step t−1 only through s^(t−1), what step t read."""
+        if check:
+            self.check_step_backward(params, dstate, cache)
         U, W, V = params["U"], params["W"], params["V"]
         x_t, s_prev, h_t, s_t = cache
-        do = dstate.o + self._feed_backward(s_t, dstate.s)  # o^(t) feeds the loss and s^(t)
-        dh = dstate.h + V.T @ do  # o^(t) = c + V h^(t)
+        do_t = dstate.o + self._feed_backward(s_t, dstate.s)  # o^(t) feeds the loss and s^(t)
+        dh = dstate.h + V.T @ do_t  # o^(t) = c + V h^(t)
         da = dh * (1.0 - h_t**2)  # backprop through tanh
         grads = {
             "U": da @ x_t.T,
             "W": da @ s_prev.T,
             "b": da.sum(axis=1, keepdims=True),
-            "V": do @ h_t.T,  # eq. 10.24, the term of step t
-            "c": do.sum(axis=1, keepdims=True),  # eq. 10.22, the term of step t
+            "V": do_t @ h_t.T,  # eq. 10.24, the term of step t
+            "c": do_t.sum(axis=1, keepdims=True),  # eq. 10.22, the term of step t
         }
         ds_prev = W.T @ da  # the only way back in time: through what step t read
         dx_t = U.T @ da
@@ -626,7 +663,10 @@ class LSTMCell(Cell):
             "b": ((4 * n_h, 1), ("4n_h", "1")),
         }
 
-    def _forward(self, params, state_prev, x_t):
+    def forward(self, params, state_prev, x_t, *, check: bool = True):
+        """One step, the six equations of the class docstring: ``-> (LSTMState(h, c), cache)``."""
+        if check:
+            self.check_step(params, state_prev, x_t)
         U, W, b = params["U"], params["W"], params["b"]
         h_prev, c_prev = state_prev
         a_i, a_f, a_g, a_o = np.split(b + W @ h_prev + U @ x_t, 4)  # the four pre-activations
@@ -638,7 +678,10 @@ class LSTMCell(Cell):
         h_t = o_gate * np.tanh(c_t)
         return LSTMState(h_t, c_t), LSTMCache(x_t, h_prev, c_prev, i, f, g, o_gate, c_t)
 
-    def _backward(self, params, dstate, cache):
+    def backward(self, params, dstate, cache, *, check: bool = True):
+        """One step back: ∇c^(t) sums the paths from c^(t+1) and from h^(t), then the four gates."""
+        if check:
+            self.check_step_backward(params, dstate, cache)
         U, W = params["U"], params["W"]
         x_t, h_prev, c_prev, i, f, g, o_gate, c_t = cache
         dh_t, dc_t = dstate  # dc_t arrives from c^(t+1)
@@ -706,7 +749,10 @@ class GRUCell(Cell):
             "b_h": ((3 * n_h, 1), ("3n_h", "1")),
         }
 
-    def _forward(self, params, state_prev, x_t):
+    def forward(self, params, state_prev, x_t, *, check: bool = True):
+        """One step, the four equations of the class docstring: ``-> (GRUState(h), cache)``."""
+        if check:
+            self.check_step(params, state_prev, x_t)
         U, W, b_x, b_h = params["U"], params["W"], params["b_x"], params["b_h"]
         h_prev = state_prev.h
         a_xr, a_xz, a_xn = np.split(U @ x_t + b_x, 3)  # input side of each gate
@@ -717,7 +763,10 @@ class GRUCell(Cell):
         h_t = (1.0 - z) * n + z * h_prev
         return GRUState(h_t), GRUCache(x_t, h_prev, r, z, n, a_hn)
 
-    def _backward(self, params, dstate, cache):
+    def backward(self, params, dstate, cache, *, check: bool = True):
+        """One step back through h^(t) = (1 − z) ⊙ n + z ⊙ h^(t−1) and the three gates."""
+        if check:
+            self.check_step_backward(params, dstate, cache)
         U, W = params["U"], params["W"]
         x_t, h_prev, r, z, n, a_hn = cache
         dh_t = dstate.h
@@ -760,22 +809,21 @@ def check_sequence(cell: Cell, params, xs, state0, name: str = "xs") -> np.ndarr
     return xs
 
 
-def unroll(cell: Cell, params: dict, xs: np.ndarray, state0) -> tuple[list, list]:
+def unroll(
+    cell: Cell, params: dict, xs: np.ndarray, state0, *, check: bool = True
+) -> tuple[list, list]:
     """Run ``cell`` over ``xs (T, n_x, B)`` from ``state0``.
 
     Returns ``(states, caches)``, two lists of length T: ``states[t]`` is the state after
     reading ``xs[t]`` (h^(t+1) in the notes' 1-based time), ``caches[t]`` what its backward
-    needs.
+    needs.  The inputs are checked once, here, unless ``check=False``.
     """
-    xs = check_sequence(cell, params, xs, state0)
-    return _unroll(cell, params, xs, state0)
-
-
-def _unroll(cell, params, xs, state0):
+    if check:
+        xs = check_sequence(cell, params, xs, state0)
     states, caches = [], []
     state = state0
     for x_t in xs:
-        state, cache = cell._forward(params, state, x_t)
+        state, cache = cell.forward(params, state, x_t, check=False)
         states.append(state)
         caches.append(cache)
     return states, caches

@@ -35,10 +35,19 @@ def numerical_grads(
     """Central-difference gradient of the scalar ``f(params)`` for every element of every array.
 
     ``params`` is copied to float64 and never modified; ``f`` receives the perturbed copy.
-    Costs 2 calls of ``f`` per parameter element, so keep the sizes small.
+    Costs 2 calls of ``f`` per parameter element, so keep the sizes small: more than a million
+    elements (two million calls of ``f``) are refused with the count.
     """
+    if not callable(f):
+        raise TypeError(f"f: expected a function of the parameter dict, got {type(f).__name__}")
     _check_params(params)
     check_positive("eps", eps)
+    n = sum(np.asarray(v).size for v in params.values())
+    if n > 1_000_000:
+        raise ValueError(
+            f"params: expected at most 1,000,000 elements for finite differences (2 calls of f "
+            f"each), got {n:,}: check a smaller model"
+        )
     theta = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     grads = {}
     for name, p in theta.items():
@@ -46,13 +55,23 @@ def numerical_grads(
         for idx in np.ndindex(p.shape):
             keep = p[idx]
             p[idx] = keep + eps
-            f_plus = float(f(theta))
+            f_plus = _scalar(f(theta))
             p[idx] = keep - eps
-            f_minus = float(f(theta))
+            f_minus = _scalar(f(theta))
             p[idx] = keep  # restore before moving on
             g[idx] = (f_plus - f_minus) / (2.0 * eps)
         grads[name] = g
     return grads
+
+
+def _scalar(value) -> float:
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"f: expected a function that returns a scalar loss, got {type(value).__name__}"
+            + (f" of shape {arr.shape}" if arr.size != 1 else "")
+        )
+    return float(arr.reshape(()))
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -60,17 +79,35 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
     Measured against the largest element rather than element by element, because an element
     that is truly zero would otherwise turn finite-difference noise into a huge ratio.
-    Returns 0 when both arrays are zero.
+    Returns 0 when both arrays are zero.  A NaN or infinity in either array raises
+    ``ValueError`` (naming the array and the index): a NaN error would make ``err > tol`` False
+    and a broken gradient pass.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a, b = _as_float("a", a), _as_float("b", b)
     if a.shape != b.shape:
         raise ValueError(f"b: expected the shape of a, {a.shape}, got {b.shape}")
     if a.size == 0:
         return 0.0
+    for name, arr in (("a", a), ("b", b)):
+        if not np.all(np.isfinite(arr)):
+            bad = tuple(np.argwhere(~np.isfinite(arr))[0].tolist())
+            raise ValueError(
+                f"{name}: expected finite values, got {arr[bad]} at index {bad} (a relative "
+                f"error of a NaN or infinite gradient means nothing)"
+            )
     scale = max(np.max(np.abs(a)), np.max(np.abs(b)))
     diff = np.max(np.abs(a - b))
     return 0.0 if scale == 0.0 else float(diff / scale)
+
+
+def _as_float(name, x) -> np.ndarray:
+    """``x`` as a float64 array; a string, None, a dict or a non-numeric array is refused."""
+    if isinstance(x, str | bytes | dict) or x is None:
+        raise TypeError(f"{name}: expected a numeric array, got {type(x).__name__}")
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+    return arr.astype(np.float64)
 
 
 class GradCheckReport(NamedTuple):
@@ -102,14 +139,25 @@ def grad_check(
 
     ``grads`` must have the keys of ``params`` and the same shapes.
     """
+    if not callable(f_and_grads):
+        raise TypeError(
+            f"f_and_grads: expected a function params -> (loss, grads), "
+            f"got {type(f_and_grads).__name__}"
+        )
     _check_params(params)
+    check_positive("eps", eps)
     theta = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-    _, analytic = f_and_grads(theta)
+    out = f_and_grads(theta)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise TypeError(
+            f"f_and_grads: expected it to return a pair (loss, grads), got {type(out).__name__}"
+        )
+    _, analytic = out
     if not isinstance(analytic, dict) or set(analytic) != set(theta):
         got = sorted(analytic) if isinstance(analytic, dict) else type(analytic).__name__
         raise ValueError(f"grads: expected a dict with keys {sorted(theta)}, got {got}")
     for k in theta:
-        check_array(f"grads['{k}']", np.asarray(analytic[k], dtype=np.float64), theta[k].shape)
+        check_array(f"grads['{k}']", _as_float(f"grads['{k}']", analytic[k]), theta[k].shape)
     numerical = numerical_grads(lambda p: f_and_grads(p)[0], theta, eps)
     errors = {k: relative_error(analytic[k], numerical[k]) for k in theta}
     worst = max(errors, key=errors.get)

@@ -23,7 +23,33 @@ without transposing. With k = 1 (Elman), 4 (LSTM) or 3 (GRU) blocks stacked alon
 
 These are the names of ``rnnbook.cells`` (the numpy cells), where biases are (n, 1) columns.
 
-Gate blocks are stacked in PyTorch's order: LSTM ``i, f, g, o``; GRU ``r, z, n``.
+Gate blocks are stacked in PyTorch's order: LSTM ``i, f, g, o``; GRU ``r, z, n``.  The output
+gate is ``o_gate`` in code (``o^(t)`` is the network's output), as in ``rnnbook.cells``.
+
+Copying weights (``copy_to_torch``, ``copy_from_torch`` for these modules and
+``copy_numpy_to_torch`` for a numpy cell's parameter dict).  For the cell of layer l (suffix
+``_l{l}``; the backward direction adds ``_reverse``; ``nn.RNNCell``/``LSTMCell``/``GRUCell`` have
+no suffix)::
+
+    ours             PyTorch                               gate blocks, top to bottom
+    ---------------  ------------------------------------  --------------------------
+    Elman  U         weight_ih_l{l}                        (one block)
+    Elman  W         weight_hh_l{l}
+    Elman  b         bias_ih_l{l} + bias_hh_l{l}
+    LSTM   U         weight_ih_l{l} = W_ii|W_if|W_ig|W_io  i, f, g, o
+    LSTM   W         weight_hh_l{l} = W_hi|W_hf|W_hg|W_ho  i, f, g, o
+    LSTM   b         bias_ih_l{l} + bias_hh_l{l}           i, f, g, o
+    GRU    U         weight_ih_l{l} = W_ir|W_iz|W_in       r, z, n
+    GRU    W         weight_hh_l{l} = W_hr|W_hz|W_hn       r, z, n
+    GRU    b_x       bias_ih_l{l}   = b_ir|b_iz|b_in       r, z, n
+    GRU    b_h       bias_hh_l{l}   = b_hr|b_hz|b_hn       r, z, n
+
+Both orders agree, so no block is moved.  Where ours has one bias b and PyTorch two, b goes into
+bias_ih and bias_hh is set to zero: the model computes exactly the same function.  (Numpy biases
+are ``(k*n_h, 1)`` columns; they are copied as the vector PyTorch keeps.)
+
+Checks go through ``rnnbook._validate`` as in the numpy half: ``TypeError`` for a wrong type or
+dtype, ``ValueError`` for a wrong shape, size or value.
 
 Every cell has one signature, ``cell(x_t, state) -> state``: the state is the tensor ``h_t`` for
 Elman and GRU cells and the pair ``(h_t, c_t)`` for the LSTM. A cell splits its work in two so
@@ -36,8 +62,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import Tensor, nn
+
+from rnnbook._validate import (
+    check_array,
+    check_choice,
+    check_positive,
+    check_tensor,
+    fmt_shape,
+)
 
 __all__ = [
     "ElmanCell",
@@ -46,47 +81,18 @@ __all__ = [
     "RecurrentLayer",
     "BidirectionalLayer",
     "StackedRNN",
-    "lstm_scan",
-    "scripted_lstm_scan",
+    "LSTMScanBPTT",
+    "lstm_step",
     "copy_to_torch",
     "copy_from_torch",
+    "copy_numpy_to_torch",
 ]
 
 _NONLINEARITIES = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}
 
 
 # ----------------------------------------------------------------------------------------------
-# input checks (the torch counterpart of rnnbook._validate.check_array)
-
-
-def _fmt(dims, shape) -> str:
-    known = ", ".join("?" if s is None else str(s) for s in shape)
-    return f"({', '.join(dims)}) = ({known})"
-
-
-def _check_tensor(name: str, value, shape, dims) -> Tensor:
-    """Check that ``value`` is a finite, non-empty float tensor of ``shape`` (None = free)."""
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
-    if not value.is_floating_point():
-        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {value.dtype}")
-    if value.dim() != len(shape):
-        raise ValueError(
-            f"{name}: expected a {len(shape)}-D tensor of shape {_fmt(dims, shape)}, "
-            f"got shape {tuple(value.shape)}"
-        )
-    if any(s is not None and s != v for s, v in zip(shape, value.shape)):
-        raise ValueError(f"{name}: expected shape {_fmt(dims, shape)}, got {tuple(value.shape)}")
-    if value.numel() == 0:
-        raise ValueError(
-            f"{name}: expected a non-empty tensor of shape {_fmt(dims, shape)}, "
-            f"got shape {tuple(value.shape)}"
-        )
-    # the finiteness check reads the values: under torch.compile it would break the graph
-    if not torch.compiler.is_compiling() and not bool(torch.isfinite(value).all()):
-        bad = tuple(torch.nonzero(~torch.isfinite(value))[0].tolist())
-        raise ValueError(f"{name}: expected finite values, got {value[bad].item()} at index {bad}")
-    return value
+# input checks: rnnbook._validate.check_tensor, and the form of a state
 
 
 def _check_state(name: str, state, is_pair: bool, shape, dims):
@@ -98,20 +104,15 @@ def _check_state(name: str, state, is_pair: bool, shape, dims):
                 got = f"a single Tensor of shape {tuple(state.shape)}"
             raise TypeError(f"{name}: expected a pair (h, c) of tensors for an LSTM, got {got}")
         return (
-            _check_tensor(f"{name}[0] (h)", state[0], shape, dims),
-            _check_tensor(f"{name}[1] (c)", state[1], shape, dims),
+            check_tensor(f"{name}[0] (h)", state[0], shape, dims),
+            check_tensor(f"{name}[1] (c)", state[1], shape, dims),
         )
     if not isinstance(state, Tensor):
         raise TypeError(
-            f"{name}: expected a tensor h of shape {_fmt(dims, shape)}, got {type(state).__name__}"
+            f"{name}: expected a tensor h of shape {fmt_shape(dims, shape)}, "
+            f"got {type(state).__name__}"
         )
-    return _check_tensor(name, state, shape, dims)
-
-
-def _check_size(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}: expected a positive int, got {value!r}")
-    return value
+    return check_tensor(name, state, shape, dims)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -128,8 +129,8 @@ class _Cell(nn.Module):
 
     def __init__(self, n_x: int, n_h: int):
         super().__init__()
-        self.n_x = _check_size("n_x", n_x)
-        self.n_h = _check_size("n_h", n_h)
+        self.n_x = check_positive("n_x", n_x, integer=True)
+        self.n_h = check_positive("n_h", n_h, integer=True)
         k = self.n_blocks
         self.U = nn.Parameter(torch.empty(k * n_h, n_x))
         self.W = nn.Parameter(torch.empty(k * n_h, n_h))
@@ -143,7 +144,11 @@ class _Cell(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -bound, bound)
 
-    def initial_state(self, B: int, like: Tensor):
+    def init_state(self, B: int, like: Tensor | None = None):
+        """The zero state for a batch of ``B``: ``h (B, n_h)``, or ``(h, c)`` for the LSTM, with
+        the dtype and device of ``like`` (default: the cell's parameters)."""
+        check_positive("B", B, integer=True)
+        like = self.U if like is None else like
         h0 = torch.zeros(B, self.n_h, dtype=like.dtype, device=like.device)
         return (h0, h0.clone()) if self.has_pair_state else h0
 
@@ -161,10 +166,10 @@ class _Cell(nn.Module):
 
         ``state=None`` starts from zeros. Returns the new state in the same form.
         """
-        x_t = _check_tensor("x_t", x_t, (None, self.n_x), ("B", "n_x"))
+        x_t = check_tensor("x_t", x_t, (None, self.n_x), ("B", "n_x"))
         B = x_t.shape[0]
         if state is None:
-            state = self.initial_state(B, x_t)
+            state = self.init_state(B, x_t)
         else:
             state = _check_state("state", state, self.has_pair_state, (B, self.n_h), ("B", "n_h"))
         return self.recurrence(self.input_projection(x_t), state)
@@ -180,11 +185,7 @@ class ElmanCell(_Cell):
     """
 
     def __init__(self, n_x: int, n_h: int, nonlinearity: str = "tanh"):
-        if nonlinearity not in _NONLINEARITIES:
-            raise ValueError(
-                f"nonlinearity: expected one of {list(_NONLINEARITIES)}, got {nonlinearity!r}"
-            )
-        self.nonlinearity = nonlinearity
+        self.nonlinearity = check_choice("nonlinearity", nonlinearity, tuple(_NONLINEARITIES))
         super().__init__(n_x, n_h)
         self.phi = _NONLINEARITIES[nonlinearity]
 
@@ -199,12 +200,12 @@ class ElmanCell(_Cell):
 class LSTMCell(_Cell):
     """LSTM cell, gates stacked i, f, g, o as in PyTorch. State is the pair (h_t, c_t).
 
-    i_t = sigmoid(U_i x_t + W_i h_prev + b_i)      input gate
-    f_t = sigmoid(U_f x_t + W_f h_prev + b_f)      forget gate
-    g_t = tanh(U_g x_t + W_g h_prev + b_g)         candidate cell state
-    o_t = sigmoid(U_o x_t + W_o h_prev + b_o)      output gate
-    c_t = f_t * c_prev + i_t * g_t
-    h_t = o_t * tanh(c_t)
+    i = sigmoid(U_i x_t + W_i h_prev + b_i)        input gate
+    f = sigmoid(U_f x_t + W_f h_prev + b_f)        forget gate
+    g = tanh(U_g x_t + W_g h_prev + b_g)           candidate cell state
+    o_gate = sigmoid(U_o x_t + W_o h_prev + b_o)   output gate
+    c_t = f * c_prev + i * g
+    h_t = o_gate * tanh(c_t)
 
     Shapes (rows are examples): x_t (B, n_x); h_prev, c_prev, h_t, c_t (B, n_h).
     """
@@ -216,12 +217,12 @@ class LSTMCell(_Cell):
         """One step given xu_t = x_t U^T + b (B, 4 n_h)."""
         h_prev, c_prev = state
         a_i, a_f, a_g, a_o = (xu_t + h_prev @ self.W.T).chunk(4, dim=1)
-        i_t = torch.sigmoid(a_i)
-        f_t = torch.sigmoid(a_f)
-        g_t = torch.tanh(a_g)
-        o_t = torch.sigmoid(a_o)
-        c_t = f_t * c_prev + i_t * g_t
-        h_t = o_t * torch.tanh(c_t)
+        i = torch.sigmoid(a_i)
+        f = torch.sigmoid(a_f)
+        g = torch.tanh(a_g)
+        o_gate = torch.sigmoid(a_o)
+        c_t = f * c_prev + i * g
+        h_t = o_gate * torch.tanh(c_t)
         return h_t, c_t
 
 
@@ -254,58 +255,44 @@ class GRUCell(_Cell):
 
 
 # ----------------------------------------------------------------------------------------------
-# the LSTM recurrence as one function, for torch.jit.script
+# the LSTM step as a free function of tensors, for torch.compile
 
 
-def lstm_scan(xu: Tensor, h: Tensor, c: Tensor, W_T: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Run the LSTM recurrence over precomputed input projections.
+def lstm_step(xu_t: Tensor, h: Tensor, c: Tensor, W_T: Tensor) -> tuple[Tensor, Tensor]:
+    """One LSTM step given ``xu_t = x_t U^T + b`` (B, 4 n_h); ``W_T`` is W transposed (n_h, 4 n_h).
 
-    xu (T, B, 4 n_h) = x U^T + b for all steps; h, c (B, n_h) initial state; W_T (n_h, 4 n_h) is
-    W transposed. Returns (hs (T, B, n_h), h_T, c_T). Same equations as ``LSTMCell``, written as a
-    free function of tensors so that ``torch.jit.script`` can compile the loop.
+    The equations of :class:`LSTMCell`, as a function of tensors only, so that
+    ``torch.compile`` can fuse the step's element-wise work (``fast="compile"``).
     """
-    hs: list[Tensor] = []
-    for t in range(xu.shape[0]):
-        a_i, a_f, a_g, a_o = torch.addmm(xu[t], h, W_T).chunk(4, 1)
-        c = torch.sigmoid(a_f) * c + torch.sigmoid(a_i) * torch.tanh(a_g)
-        h = torch.sigmoid(a_o) * torch.tanh(c)
-        hs.append(h)
-    return torch.stack(hs), h, c
+    a_i, a_f, a_g, a_o = torch.addmm(xu_t, h, W_T).chunk(4, 1)
+    c = torch.sigmoid(a_f) * c + torch.sigmoid(a_i) * torch.tanh(a_g)
+    h = torch.sigmoid(a_o) * torch.tanh(c)
+    return h, c
 
 
-_scripted: dict[str, object] = {}
+_compiled: dict[str, object] = {}
 
 
-def scripted_lstm_scan():
-    """``lstm_scan`` compiled by ``torch.jit.script`` (compiled once, on first use).
-
-    It specialises over its first two or three calls, then removes the Python interpreter from
-    the loop (not autograd's per-operation cost): about 25% faster than the Python loop at
-    n_h = 64 on one thread, no gain at n_h = 256 (benchmarks/RESULTS.md). ``torch.compile`` of
-    the step is measured by ``benchmarks/bench_cells.py --compile``.
-    """
-    if "lstm" not in _scripted:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch.jit's deprecation notices
-            _scripted["lstm"] = torch.jit.script(lstm_scan)
-    return _scripted["lstm"]
+def _compiled_lstm_step():
+    """``lstm_step`` under ``torch.compile``, built once, on first use."""
+    if "lstm" not in _compiled:
+        _compiled["lstm"] = torch.compile(lstm_step, dynamic=True)
+    return _compiled["lstm"]
 
 
 class LSTMScanBPTT(torch.autograd.Function):
     """The LSTM recurrence with its backward written by hand (BPTT), as one autograd node.
 
-    Autograd records about ten operations per time step of ``lstm_scan`` and replays each one
+    Autograd records about ten operations per time step of the LSTM and replays each one
     backwards. Here the forward loop runs without recording and keeps only what the backward
     needs (the gate activations, the cell states and tanh of them); the backward loop is the
     LSTM's BPTT, the same equations as ``rnnbook.cells.LSTMCell.backward``:
 
-        dh_t  = ∂L/∂h_t (from the output) + dh carried back from step t+1
-        do_t  = dh_t ⊙ tanh(c_t)
-        dc_t  = dc carried back from c_{t+1} + dh_t ⊙ o_t ⊙ (1 − tanh²(c_t))   (both paths add up)
-        di_t  = dc_t ⊙ g_t,   df_t = dc_t ⊙ c_{t−1},   dg_t = dc_t ⊙ i_t,   dc_{t−1} = dc_t ⊙ f_t
-        da_t  = (di ⊙ i(1−i), df ⊙ f(1−f), dg ⊙ (1−g²), do ⊙ o(1−o))      through the gates
+        dh_t    = ∂L/∂h_t (from the output) + dh carried back from step t+1
+        do_gate = dh_t ⊙ tanh(c_t)                                          (h_t = o_gate ⊙ tanh(c_t))
+        dc_t    = dc carried back from c_{t+1} + dh_t ⊙ o_gate ⊙ (1 − tanh²(c_t))  (both paths add)
+        di = dc_t ⊙ g,   df = dc_t ⊙ c_{t−1},   dg = dc_t ⊙ i,   dc_{t−1} = dc_t ⊙ f
+        da_t    = (di ⊙ i(1−i), df ⊙ f(1−f), dg ⊙ (1−g²), do_gate ⊙ o_gate(1−o_gate))  the gates
         dh_{t−1} = da_t W,   and after the loop  dW = Σ_t da_tᵀ h_{t−1}  (one matrix product).
 
     The gradient with respect to ``xu = x Uᵀ + b`` is ``da``; autograd takes it on to U, b, x.
@@ -315,6 +302,7 @@ class LSTMScanBPTT(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xu, h0, c0, W):
+        """The forward loop without recording: keeps the gates, c^(t), tanh(c^(t)) and h^(t)."""
         T, B, four_h = xu.shape
         n_h = four_h // 4
         gates = torch.empty_like(xu)  # i, f, g, o after their nonlinearities
@@ -328,15 +316,20 @@ class LSTMScanBPTT(torch.autograd.Function):
             torch.sigmoid(a[:, : 2 * n_h], out=a[:, : 2 * n_h])
             torch.tanh(a[:, 2 * n_h : 3 * n_h], out=a[:, 2 * n_h : 3 * n_h])
             torch.sigmoid(a[:, 3 * n_h :], out=a[:, 3 * n_h :])
-            i, f, g, o = a.chunk(4, dim=1)
+            i, f, g, o_gate = a.chunk(4, dim=1)
             torch.addcmul(f * cs[t], i, g, out=cs[t + 1])
             torch.tanh(cs[t + 1], out=tanh_cs[t])
-            torch.mul(o, tanh_cs[t], out=hs[t + 1])
+            torch.mul(o_gate, tanh_cs[t], out=hs[t + 1])
         ctx.save_for_backward(gates, cs, tanh_cs, hs, W)
         return hs[1:].clone(), hs[T].clone(), cs[T].clone()
 
     @staticmethod
     def backward(ctx, d_hs, d_hT, d_cT):
+        """BPTT from the last step to the first (the equations of the class docstring).
+
+        d_hs (T, B, n_h) is ∂L/∂h_t from the outputs, d_hT and d_cT the gradients on the final
+        state; returns the gradients on xu, h0, c0 and W.
+        """
         gates, cs, tanh_cs, hs, W = ctx.saved_tensors
         T, B, four_h = gates.shape
         n_h = four_h // 4
@@ -344,15 +337,15 @@ class LSTMScanBPTT(torch.autograd.Function):
         dh_next = d_hs[T - 1].clone() if d_hT is None else d_hT + d_hs[T - 1]
         dc_next = torch.zeros_like(cs[0]) if d_cT is None else d_cT.clone()
         for t in range(T - 1, -1, -1):
-            i, f, g, o = gates[t].chunk(4, dim=1)
+            i, f, g, o_gate = gates[t].chunk(4, dim=1)
             dh = dh_next if t == T - 1 else dh_next + d_hs[t]
             tc = tanh_cs[t]
-            dc = dc_next + dh * o * (1 - tc * tc)  # from h_t and from c_{t+1}
+            dc = dc_next + dh * o_gate * (1 - tc * tc)  # from h_t and from c_{t+1}
             da_i, da_f, da_g, da_o = d_a[t].chunk(4, dim=1)
             torch.mul(dc * g, i * (1 - i), out=da_i)
             torch.mul(dc * cs[t], f * (1 - f), out=da_f)
             torch.mul(dc * i, 1 - g * g, out=da_g)
-            torch.mul(dh * tc, o * (1 - o), out=da_o)
+            torch.mul(dh * tc, o_gate * (1 - o_gate), out=da_o)  # do_gate = dh ⊙ tanh(c_t)
             dc_next = dc * f
             dh_next = d_a[t] @ W
         dW = d_a.reshape(T * B, four_h).t() @ hs[:T].reshape(T * B, n_h)
@@ -363,6 +356,19 @@ class LSTMScanBPTT(torch.autograd.Function):
 # layers: loop a cell over time
 
 
+_FAST = (False, None, "bptt", "compile")
+
+
+def _check_fast(fast) -> None:
+    if fast is True or fast == "script":
+        raise ValueError(
+            f"fast: expected False, 'bptt' or 'compile', got {fast!r} (the torch.jit.script path "
+            f"is gone, torch.jit being deprecated: use fast='compile' for torch.compile)"
+        )
+    if not isinstance(fast, bool | str | None) or fast not in _FAST:
+        raise ValueError(f"fast: expected False, 'bptt' or 'compile', got {fast!r}")
+
+
 class RecurrentLayer(nn.Module):
     """Unroll one cell over a sequence.
 
@@ -371,9 +377,9 @@ class RecurrentLayer(nn.Module):
     half. With ``reverse=True`` the layer reads the sequence from its last step to its first, and
     its outputs are stored at the time index they belong to (as in PyTorch's bidirectional RNNs).
 
-    ``fast`` (LSTM cells only) picks a faster path with the same equations: ``"script"`` (or
-    ``True``) runs ``lstm_scan`` through ``torch.jit.script``; ``"bptt"`` runs
-    :class:`LSTMScanBPTT`, whose backward is the LSTM's BPTT written by hand.
+    ``fast`` (LSTM cells only) picks a faster path with the same equations: ``"bptt"`` runs
+    :class:`LSTMScanBPTT`, whose backward is the LSTM's BPTT written by hand; ``"compile"``
+    runs :func:`lstm_step` under ``torch.compile`` (compiled on first use, which takes seconds).
 
     forward(x, state=None) -> (outputs, final_state)
         x        (T, B, n_x), or (B, T, n_x) with batch_first=True
@@ -394,9 +400,7 @@ class RecurrentLayer(nn.Module):
             raise TypeError(
                 "cell: expected an ElmanCell, LSTMCell or GRUCell, got " + type(cell).__name__
             )
-        fast = "script" if fast is True else fast
-        if fast not in (False, None, "script", "bptt"):
-            raise ValueError(f"fast: expected False, True, 'script' or 'bptt', got {fast!r}")
+        _check_fast(fast)
         if fast and not isinstance(cell, LSTMCell):
             raise ValueError(f"fast: the fast paths exist for LSTMCell only, got {cell!r}")
         self.cell = cell
@@ -407,12 +411,12 @@ class RecurrentLayer(nn.Module):
     def check_input(self, x: Tensor, state):
         """Check x and state; return them with x in (T, B, n_x) and the state filled in."""
         dims = ("B", "T", "n_x") if self.batch_first else ("T", "B", "n_x")
-        x = _check_tensor("x", x, (None, None, self.cell.n_x), dims)
+        x = check_tensor("x", x, (None, None, self.cell.n_x), dims)
         if self.batch_first:
             x = x.transpose(0, 1)
         B = x.shape[1]
         if state is None:
-            return x, self.cell.initial_state(B, x)
+            return x, self.cell.init_state(B, x)
         state = _check_state(
             "state", state, self.cell.has_pair_state, (B, self.cell.n_h), ("B", "n_h")
         )
@@ -428,9 +432,12 @@ class RecurrentLayer(nn.Module):
         xu = self.cell.input_projection(x)  # (T, B, k n_h): all steps in one product
         if self.reverse:
             xu = xu.flip(0)
-        if self.fast == "script":
-            hs, h, c = scripted_lstm_scan()(xu, state[0], state[1], self.cell.W.T)
-            state = (h, c)
+        if self.fast == "compile":
+            step, h, c, W_T, outs = _compiled_lstm_step(), state[0], state[1], self.cell.W.T, []
+            for t in range(xu.shape[0]):
+                h, c = step(xu[t], h, c, W_T)
+                outs.append(h)
+            hs, state = torch.stack(outs), (h, c)
         elif self.fast == "bptt":
             hs, h, c = LSTMScanBPTT.apply(xu, state[0], state[1], self.cell.W)
             state = (h, c)
@@ -475,10 +482,11 @@ class StackedRNN(nn.Module):
     never after the last layer). With ``bidirectional=True`` every layer is a
     ``BidirectionalLayer`` and the next layer reads 2 n_h features.
 
-    StackedRNN(mode, n_x, n_h, num_layers=1, nonlinearity="tanh", dropout=0.0,
+    StackedRNN(cell, n_x, n_h, num_layers=1, nonlinearity="tanh", dropout=0.0,
                bidirectional=False, batch_first=False, fast=False)
-        mode is "rnn" (Elman), "lstm" or "gru"; nonlinearity applies to "rnn" only.
-        fast ("script"/True or "bptt", unidirectional LSTMs only) picks RecurrentLayer's fast path.
+        cell is "rnn" (Elman), "lstm" or "gru", as in ``rnnbook.lm.RNNLM(cell=...)``;
+        nonlinearity applies to "rnn" only.
+        fast ("bptt" or "compile", unidirectional LSTMs only) picks RecurrentLayer's fast path.
 
     forward(x, state=None) -> (outputs, final_state)
         x        (T, B, n_x), or (B, T, n_x) with batch_first=True
@@ -490,7 +498,7 @@ class StackedRNN(nn.Module):
 
     def __init__(
         self,
-        mode: str,
+        cell: str,
         n_x: int,
         n_h: int,
         num_layers: int = 1,
@@ -501,23 +509,21 @@ class StackedRNN(nn.Module):
         fast: bool | str = False,
     ):
         super().__init__()
-        if mode not in _CELLS:
-            raise ValueError(f"mode: expected one of {list(_CELLS)}, got {mode!r}")
-        _check_size("n_x", n_x)
-        _check_size("n_h", n_h)
-        _check_size("num_layers", num_layers)
-        if (
-            isinstance(dropout, bool)
-            or not isinstance(dropout, int | float)
-            or not 0 <= dropout < 1
-        ):
+        check_choice("cell", cell, tuple(_CELLS))
+        mode = cell
+        check_positive("n_x", n_x, integer=True)
+        check_positive("n_h", n_h, integer=True)
+        check_positive("num_layers", num_layers, integer=True)
+        check_positive("dropout", dropout, allow_zero=True)
+        if dropout >= 1:
             raise ValueError(f"dropout: expected a number in [0, 1), got {dropout!r}")
+        _check_fast(fast)
         if fast and (mode != "lstm" or bidirectional):
             raise ValueError(
                 "fast: the fast paths exist for unidirectional LSTMs only, "
-                f"got mode={mode!r}, bidirectional={bidirectional}"
+                f"got cell={mode!r}, bidirectional={bidirectional}"
             )
-        self.mode, self.n_x, self.n_h, self.num_layers = mode, n_x, n_h, num_layers
+        self.cell, self.n_x, self.n_h, self.num_layers = mode, n_x, n_h, num_layers
         self.nonlinearity = nonlinearity
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
@@ -547,11 +553,11 @@ class StackedRNN(nn.Module):
 
     def forward(self, x: Tensor, state=None):
         dims = ("B", "T", "n_x") if self.batch_first else ("T", "B", "n_x")
-        x = _check_tensor("x", x, (None, None, self.n_x), dims)
+        x = check_tensor("x", x, (None, None, self.n_x), dims)
         if self.batch_first:
             x = x.transpose(0, 1)
         B, LD = x.shape[1], self.num_layers * self.num_directions
-        pair = self.mode == "lstm"
+        pair = self.cell == "lstm"
         if state is None:
             h0 = x.new_zeros(LD, B, self.n_h)
             state = (h0, h0.clone()) if pair else h0
@@ -580,7 +586,7 @@ class StackedRNN(nn.Module):
 
     def extra_repr(self) -> str:
         return (
-            f"mode={self.mode!r}, n_x={self.n_x}, n_h={self.n_h}, num_layers={self.num_layers}, "
+            f"cell={self.cell!r}, n_x={self.n_x}, n_h={self.n_h}, num_layers={self.num_layers}, "
             f"bidirectional={self.bidirectional}, batch_first={self.batch_first}"
         )
 
@@ -615,11 +621,11 @@ def _pairs(ours, theirs):
             f"ours: expected a StackedRNN or a cell (ElmanCell, LSTMCell, GRUCell), "
             f"got {type(ours).__name__}"
         )
-    mode = _TORCH_MODES.get(type(theirs))
-    if mode != ours.mode:
-        want = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[ours.mode]
+    kind = _TORCH_MODES.get(type(theirs))
+    if kind != ours.cell:
+        want = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[ours.cell]
         raise TypeError(
-            f"torch_module: expected {want} to match StackedRNN(mode={ours.mode!r}), "
+            f"torch_module: expected {want} to match StackedRNN(cell={ours.cell!r}), "
             f"got {type(theirs).__name__}"
         )
     ours_cfg = (ours.n_x, ours.n_h, ours.num_layers, ours.bidirectional)
@@ -659,24 +665,7 @@ def copy_to_torch(ours, torch_module: nn.Module) -> nn.Module:
     directions) or a single cell (into nn.RNNCell, nn.LSTMCell or nn.GRUCell). Sizes, number of
     layers, direction and nonlinearity must agree; bias=False and proj_size > 0 are refused.
 
-    How the names map, for the cell of layer l (suffix ``_l{l}``; the backward direction adds
-    ``_reverse``; single cells have no suffix)::
-
-        ours             PyTorch                               gate blocks, top to bottom
-        ---------------  ------------------------------------  --------------------------
-        Elman  U         weight_ih_l{l}                        (one block)
-        Elman  W         weight_hh_l{l}
-        Elman  b         bias_ih_l{l} + bias_hh_l{l}
-        LSTM   U         weight_ih_l{l} = W_ii|W_if|W_ig|W_io  i, f, g, o
-        LSTM   W         weight_hh_l{l} = W_hi|W_hf|W_hg|W_ho  i, f, g, o
-        LSTM   b         bias_ih_l{l} + bias_hh_l{l}           i, f, g, o
-        GRU    U         weight_ih_l{l} = W_ir|W_iz|W_in       r, z, n
-        GRU    W         weight_hh_l{l} = W_hr|W_hz|W_hn       r, z, n
-        GRU    b_x       bias_ih_l{l}   = b_ir|b_iz|b_in       r, z, n
-        GRU    b_h       bias_hh_l{l}   = b_hr|b_hz|b_hn       r, z, n
-
-    Both orders agree, so no block is moved. Where ours has one bias b and PyTorch two, b goes
-    into bias_ih and bias_hh is set to zero: the model computes exactly the same function.
+    How the names map: the table in the module docstring (``rnnbook.torch_cells.__doc__``).
     """
     for cell, sfx in _pairs(ours, torch_module):
         getattr(torch_module, f"weight_ih{sfx}").copy_(cell.U)
@@ -694,7 +683,7 @@ def copy_to_torch(ours, torch_module: nn.Module) -> nn.Module:
 def copy_from_torch(torch_module: nn.Module, ours):
     """Copy the weights of ``torch_module`` into ``ours`` (in place) and return ``ours``.
 
-    The inverse of ``copy_to_torch`` (see its table). For Elman and LSTM cells our bias is
+    The inverse of ``copy_to_torch`` (the table is in the module docstring). For Elman and LSTM cells our bias is
     b = bias_ih + bias_hh; for GRU cells both biases are kept, b_x = bias_ih and b_h = bias_hh.
     """
     for cell, sfx in _pairs(ours, torch_module):
@@ -708,3 +697,74 @@ def copy_from_torch(torch_module: nn.Module, ours):
         else:
             cell.b.copy_(b_ih + b_hh)
     return ours
+
+
+_NUMPY_KINDS = {  # torch module -> (blocks k, numpy keys, which numpy cell)
+    nn.RNN: (1, ("U", "W", "b"), "ElmanCell"),
+    nn.RNNCell: (1, ("U", "W", "b"), "ElmanCell"),
+    nn.LSTM: (4, ("U", "W", "b"), "LSTMCell"),
+    nn.LSTMCell: (4, ("U", "W", "b"), "LSTMCell"),
+    nn.GRU: (3, ("U", "W", "b_x", "b_h"), "GRUCell"),
+    nn.GRUCell: (3, ("U", "W", "b_x", "b_h"), "GRUCell"),
+}
+
+
+@torch.no_grad()
+def copy_numpy_to_torch(params: dict, torch_module: nn.Module) -> nn.Module:
+    """Copy a numpy cell's parameters (``rnnbook.cells``) into ``torch_module``, in place; return it.
+
+    ``params`` is what ``ElmanCell/LSTMCell/GRUCell.init_params`` returns (or a whole model's θ:
+    the output layer's ``V`` and ``c`` are not copied).  ``torch_module`` is a one-layer,
+    one-direction ``nn.RNN``/``nn.LSTM``/``nn.GRU`` or an ``nn.RNNCell``/``LSTMCell``/``GRUCell``
+    of the same sizes, with biases; its dtype and device are kept (call ``.double()`` on it first
+    to compare with float64 numpy to rounding).  Names and gate blocks map as in the table of the
+    module docstring; no block is reordered.  An Elman cell's nonlinearity is not in ``params``:
+    ``nn.RNN`` must use the one the numpy cell was built with.
+    """
+    kind = _NUMPY_KINDS.get(type(torch_module))
+    if kind is None:
+        raise TypeError(
+            "torch_module: expected nn.RNN, nn.LSTM, nn.GRU, nn.RNNCell, nn.LSTMCell or "
+            f"nn.GRUCell, got {type(torch_module).__name__}"
+        )
+    k, keys, numpy_cell = kind
+    if not isinstance(params, dict):
+        raise TypeError(f"params: expected a dict of numpy arrays, got {type(params).__name__}")
+    missing = [key for key in keys if key not in params]
+    if missing:
+        raise ValueError(
+            f"params: expected the keys {list(keys)} of a numpy {numpy_cell} to match "
+            f"{type(torch_module).__name__}, got {sorted(params)} (missing {missing})"
+        )
+    if not torch_module.bias:
+        raise ValueError("torch_module: expected bias=True, got bias=False")
+    if getattr(torch_module, "num_layers", 1) != 1 or getattr(torch_module, "bidirectional", False):
+        raise ValueError(
+            "torch_module: expected one layer in one direction (a numpy cell is one cell), got "
+            f"num_layers={torch_module.num_layers}, bidirectional={torch_module.bidirectional}"
+        )
+    if getattr(torch_module, "proj_size", 0):
+        raise ValueError(f"torch_module: expected proj_size=0, got {torch_module.proj_size}")
+    n_x, n_h = torch_module.input_size, torch_module.hidden_size
+    shapes = {
+        "U": ((k * n_h, n_x), (f"{k}n_h" if k > 1 else "n_h", "n_x")),
+        "W": ((k * n_h, n_h), (f"{k}n_h" if k > 1 else "n_h", "n_h")),
+    }
+    for key in keys[2:]:
+        shapes[key] = ((k * n_h, 1), (f"{k}n_h" if k > 1 else "n_h", "1"))
+    arrays = {key: check_array(f"params['{key}']", params[key], *shapes[key]) for key in keys}
+    sfx = "_l0" if isinstance(torch_module, nn.RNNBase) else ""
+
+    def put(name, array):
+        target = getattr(torch_module, f"{name}{sfx}")
+        target.copy_(torch.from_numpy(np.ascontiguousarray(array)).reshape(target.shape))
+
+    put("weight_ih", arrays["U"])
+    put("weight_hh", arrays["W"])
+    if "b_x" in arrays:
+        put("bias_ih", arrays["b_x"])
+        put("bias_hh", arrays["b_h"])
+    else:
+        put("bias_ih", arrays["b"])
+        getattr(torch_module, f"bias_hh{sfx}").zero_()
+    return torch_module

@@ -9,6 +9,7 @@ import torch
 from rnnbook.bptt import (
     clip_grad_norm,
     clip_grad_value,
+    elman_bptt,
     hidden_jacobians,
     jacobian_norms_by_lag,
     sequence_forward,
@@ -49,12 +50,6 @@ def model(cell, seed=0):
     if isinstance(cell, JordanCell) and cell.feedback == "softmax":
         state0 = state0._replace(s=softmax(state0.o))
     return params, out_params, xs, ys, state0
-
-
-def split(cell, flat):
-    params = {k: flat[k] for k in cell.param_shapes()}
-    out = None if cell.owns_output else {"V": flat["V"], "c": flat["c"]}
-    return params, out
 
 
 def merged(params, out_params):
@@ -120,7 +115,7 @@ def test_full_bptt_matches_finite_differences(name):
     params, out_params, xs, ys, state0 = model(cell)
 
     def f(flat):
-        r = sequence_loss_and_grads(cell, *split(cell, flat), xs, ys, state0)
+        r = sequence_loss_and_grads(cell, flat, xs, ys, state0)
         return r.loss, r.grads
 
     report = grad_check(f, merged(params, out_params), eps=EPS)
@@ -131,7 +126,7 @@ def test_full_bptt_matches_finite_differences(name):
 def test_full_bptt_matches_torch_autograd(name):
     cell = CELLS[name]
     params, out_params, xs, ys, state0 = model(cell, seed=1)
-    r = sequence_loss_and_grads(cell, params, out_params, xs, ys, state0)
+    r = sequence_loss_and_grads(cell, merged(params, out_params), xs, ys, state0)
     loss, grads, dstate0 = torch_loss(cell, merged(params, out_params), xs, ys, state0)
     assert abs(r.loss - loss) <= TORCH_TOL * max(1.0, loss)
     for k in grads:
@@ -143,18 +138,18 @@ def test_full_bptt_matches_torch_autograd(name):
 def test_jordan_teacher_forcing_matches_torch_and_finite_differences():
     cell = JordanCell(N_X, N_H, N_Y, feedback="softmax")
     params, _, xs, ys, state0 = model(cell, seed=2)
-    r = sequence_loss_and_grads(cell, params, None, xs, ys, state0, teacher_forcing=True)
+    r = sequence_loss_and_grads(cell, params, xs, ys, state0, teacher_forcing=True)
     loss, grads, _ = torch_loss(cell, params, xs, ys, state0, forcing=True)
     assert abs(r.loss - loss) <= TORCH_TOL * loss
     for k in grads:
         assert relative_error(r.grads[k], grads[k]) <= TORCH_TOL, k
 
     def f(flat):
-        res = sequence_loss_and_grads(cell, flat, None, xs, ys, state0, teacher_forcing=True)
+        res = sequence_loss_and_grads(cell, flat, xs, ys, state0, teacher_forcing=True)
         return res.loss, res.grads
 
     assert grad_check(f, params, eps=EPS).max_error <= FD_TOL
-    free = sequence_loss_and_grads(cell, params, None, xs, ys, state0)
+    free = sequence_loss_and_grads(cell, params, xs, ys, state0)
     assert abs(free.loss - r.loss) > 1e-6  # feeding targets is a different computation
     assert np.allclose(free.step_losses[0], r.step_losses[0])  # ... except at the first step
 
@@ -166,13 +161,13 @@ def test_jordan_teacher_forcing_matches_torch_and_finite_differences():
 def test_per_step_terms_sum_to_the_gradient(name):
     cell = CELLS[name]
     params, out_params, xs, ys, state0 = model(cell, seed=3)
-    r = sequence_loss_and_grads(cell, params, out_params, xs, ys, state0, per_step=True)
+    r = sequence_loss_and_grads(cell, merged(params, out_params), xs, ys, state0, per_step=True)
     assert set(r.per_step) == set(r.grads)
     for k, terms in r.per_step.items():
         assert terms.shape == (T, *r.grads[k].shape)
         assert np.allclose(terms.sum(axis=0), r.grads[k], rtol=1e-12, atol=1e-14), k
     assert np.any(r.per_step["U"][0] != 0) and np.any(r.per_step["U"][-1] != 0)
-    plain = sequence_loss_and_grads(cell, params, out_params, xs, ys, state0)
+    plain = sequence_loss_and_grads(cell, merged(params, out_params), xs, ys, state0)
     assert plain.per_step is None
     for k in plain.grads:
         assert np.array_equal(plain.grads[k], r.grads[k])
@@ -182,8 +177,8 @@ def test_one_loss_term_split_over_steps_as_in_the_notes():
     """∇_U L^(3) = Σ_{t=1}^{3} ∇_{U^(t)} L^(3), each term written out for a tanh Elman cell."""
     cell = ElmanCell(N_X, N_H)
     params, out, xs, ys, state0 = model(cell, seed=4)
-    r = sequence_loss_and_grads(cell, params, out, xs, ys, state0, loss_at=2, per_step=True)
-    logits, _ = sequence_forward(cell, params, out, xs[:3], state0)
+    r = sequence_loss_and_grads(cell, merged(params, out), xs, ys, state0, loss_at=2, per_step=True)
+    logits, _ = sequence_forward(cell, merged(params, out), xs[:3], state0)
     assert np.isclose(r.loss, softmax_cross_entropy(logits[2], ys[2])[0])  # L^(3) alone
 
     U, W, V = params["U"], params["W"], out["V"]
@@ -198,7 +193,7 @@ def test_one_loss_term_split_over_steps_as_in_the_notes():
     assert not np.any(r.per_step["U"][3])  # step 4 comes after L^(3)
 
     def f(flat):
-        res = sequence_loss_and_grads(cell, *split(cell, flat), xs, ys, state0, loss_at=2)
+        res = sequence_loss_and_grads(cell, flat, xs, ys, state0, loss_at=2)
         return res.loss, res.grads
 
     assert grad_check(f, merged(params, out), eps=EPS).max_error <= FD_TOL
@@ -207,8 +202,8 @@ def test_one_loss_term_split_over_steps_as_in_the_notes():
 def test_mean_reduction_divides_by_the_number_of_steps():
     cell = GRUCell(N_X, N_H)
     params, out, xs, ys, state0 = model(cell, seed=5)
-    s = sequence_loss_and_grads(cell, params, out, xs, ys, state0)
-    m = sequence_loss_and_grads(cell, params, out, xs, ys, state0, reduction="mean")
+    s = sequence_loss_and_grads(cell, merged(params, out), xs, ys, state0)
+    m = sequence_loss_and_grads(cell, merged(params, out), xs, ys, state0, reduction="mean")
     assert np.isclose(m.loss, s.loss / T) and np.isclose(s.loss, s.step_losses.sum())
     for k in s.grads:
         assert np.allclose(m.grads[k], s.grads[k] / T)
@@ -217,9 +212,9 @@ def test_mean_reduction_divides_by_the_number_of_steps():
 def test_final_state_carries_over_to_the_next_chunk():
     cell = LSTMCell(N_X, N_H)
     params, out, xs, _, state0 = model(cell, seed=6)
-    logits, _ = sequence_forward(cell, params, out, xs, state0)
-    first, state = sequence_forward(cell, params, out, xs[:2], state0)
-    second, _ = sequence_forward(cell, params, out, xs[2:], state)
+    logits, _ = sequence_forward(cell, merged(params, out), xs, state0)
+    first, state = sequence_forward(cell, merged(params, out), xs[:2], state0)
+    second, _ = sequence_forward(cell, merged(params, out), xs[2:], state)
     assert np.allclose(np.concatenate([first, second]), logits)
 
 
@@ -228,20 +223,18 @@ def test_final_state_carries_over_to_the_next_chunk():
 
 def truncated_fd_loss(cell, flat, xs, ys, state0, k, mode, fixed_params):
     """Loss whose exact gradient is the truncated one: windows start from constant states."""
-    params0, out0 = split(cell, fixed_params)
     fixed = [state0]
     for t in range(T):  # states computed once, with the unperturbed parameters
-        fixed.append(sequence_forward(cell, params0, out0, xs[t : t + 1], fixed[-1])[1])
-    params, out = split(cell, flat)
+        fixed.append(sequence_forward(cell, fixed_params, xs[t : t + 1], fixed[-1])[1])
     loss = 0.0
     if mode == "window":
         for tau in range(T):
             start = max(0, tau - k + 1)
-            logits, _ = sequence_forward(cell, params, out, xs[start : tau + 1], fixed[start])
+            logits, _ = sequence_forward(cell, flat, xs[start : tau + 1], fixed[start])
             loss += softmax_cross_entropy(logits[-1], ys[tau])[0]
     else:
         for start in range(0, T, k):
-            logits, _ = sequence_forward(cell, params, out, xs[start : start + k], fixed[start])
+            logits, _ = sequence_forward(cell, flat, xs[start : start + k], fixed[start])
             loss += sum(softmax_cross_entropy(o, y)[0] for o, y in zip(logits, ys[start:]))
     return loss
 
@@ -252,7 +245,9 @@ def test_truncated_bptt_matches_torch_and_finite_differences(name, mode):
     cell = CELLS[name]
     params, out, xs, ys, state0 = model(cell, seed=7)
     flat = merged(params, out)
-    r = sequence_loss_and_grads(cell, params, out, xs, ys, state0, truncate=2, truncate_mode=mode)
+    r = sequence_loss_and_grads(
+        cell, merged(params, out), xs, ys, state0, truncate=2, truncate_mode=mode
+    )
     loss, grads, _ = torch_loss(cell, flat, xs, ys, state0, truncate=2, mode=mode)
     assert abs(r.loss - loss) <= TORCH_TOL * loss
     for k in grads:
@@ -270,14 +265,16 @@ def test_truncated_bptt_matches_torch_and_finite_differences(name, mode):
 def test_truncation_at_least_T_is_full_bptt_and_one_step_is_not(name, mode):
     cell = CELLS[name]
     params, out, xs, ys, state0 = model(cell, seed=8)
-    full = sequence_loss_and_grads(cell, params, out, xs, ys, state0)
+    full = sequence_loss_and_grads(cell, merged(params, out), xs, ys, state0)
     for k in (T, T + 3):
         r = sequence_loss_and_grads(
-            cell, params, out, xs, ys, state0, truncate=k, truncate_mode=mode
+            cell, merged(params, out), xs, ys, state0, truncate=k, truncate_mode=mode
         )
         for key in full.grads:
             assert np.allclose(r.grads[key], full.grads[key], rtol=1e-13, atol=1e-15), key
-    one = sequence_loss_and_grads(cell, params, out, xs, ys, state0, truncate=1, truncate_mode=mode)
+    one = sequence_loss_and_grads(
+        cell, merged(params, out), xs, ys, state0, truncate=1, truncate_mode=mode
+    )
     assert one.loss == full.loss  # truncation changes gradients, never the forward pass
     assert relative_error(one.grads["W"], full.grads["W"]) > 1e-3
     assert np.allclose(one.grads["V"], full.grads["V"], rtol=1e-13, atol=1e-15)  # no recurrence
@@ -397,3 +394,43 @@ def test_jacobian_norms_by_lag_rejects_a_bad_ord_and_a_batch():
         jacobian_norms_by_lag(cell, params, xs[:, :, :1], type(state0)(state0.h[:, :1]), ord=3)
     with pytest.raises(ValueError, match="xs: expected batch size B = 1"):
         jacobian_norms_by_lag(cell, params, xs, state0)
+
+
+# ---- the written-out reference BPTT of notebook 04 ----------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_elman_bptt_equals_the_general_engine(seed):
+    """bptt.elman_bptt (what notebook 04 prints) = sequence_loss_and_grads for a tanh Elman cell."""
+    cell = ElmanCell(N_X, N_H)
+    params, out_params, xs, ys, state0 = model(cell, seed)
+    theta = merged(params, out_params)
+    loss, grads, h_T = elman_bptt(theta, xs, ys, state0.h)
+    r = sequence_loss_and_grads(cell, theta, xs, ys, state0)
+    assert abs(loss - r.loss) <= 1e-12 * abs(r.loss)
+    assert set(grads) == set(r.grads)
+    for k in grads:
+        np.testing.assert_allclose(grads[k], r.grads[k], rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(h_T, r.final_state.h)
+    report = grad_check(lambda th: elman_bptt(th, xs, ys, state0.h)[:2], theta, eps=EPS)
+    assert report.max_error <= FD_TOL, str(report)
+
+
+def test_one_theta_the_old_two_dict_call_is_refused_with_the_fix():
+    cell = ElmanCell(N_X, N_H)
+    params, out_params, xs, ys, state0 = model(cell)
+    with pytest.raises(TypeError, match=r"takes 5 positional arguments but 6 were given"):
+        sequence_loss_and_grads(cell, params, out_params, xs, ys, state0)
+    with pytest.raises(TypeError, match=r"xs: expected a numpy array .* theta = \{\*\*params"):
+        sequence_forward(cell, params, out_params, xs)
+    with pytest.raises(ValueError, match=r"theta: expected the keys \['U', 'V', 'W', 'b', 'c'\]"):
+        sequence_forward(cell, params, xs, state0)
+
+
+def test_hidden_jacobians_read_the_cell_part_of_a_whole_theta():
+    cell = ElmanCell(N_X, N_H)
+    params, out_params, xs, _, state0 = model(cell)
+    xs1, s1 = xs[:, :, :1], type(state0)(state0.h[:, :1])
+    from_theta = hidden_jacobians(cell, merged(params, out_params), xs1, s1)
+    for a, b in zip(from_theta, hidden_jacobians(cell, params, xs1, s1), strict=True):
+        np.testing.assert_array_equal(a, b)

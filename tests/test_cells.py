@@ -24,6 +24,7 @@ from rnnbook.cells import (
     unroll,
 )
 from rnnbook.gradcheck import grad_check, numerical_grads, relative_error
+from rnnbook.torch_cells import copy_numpy_to_torch
 
 torch.set_num_threads(1)
 
@@ -208,12 +209,9 @@ def test_gru_matches_torch_nn_grucell_with_copied_weights():
     cell = GRUCell(N_X, N_H)
     rng = np.random.default_rng(4)
     params, x, state, _ = random_step_inputs(cell, rng)
-    ref = torch.nn.GRUCell(N_X, N_H).double()
+    ref = copy_numpy_to_torch(params, torch.nn.GRUCell(N_X, N_H).double())
+    assert torch.equal(ref.bias_hh, torch.tensor(params["b_h"][:, 0]))  # both biases kept
     with torch.no_grad():
-        ref.weight_ih.copy_(torch.tensor(params["U"]))
-        ref.weight_hh.copy_(torch.tensor(params["W"]))
-        ref.bias_ih.copy_(torch.tensor(params["b_x"][:, 0]))
-        ref.bias_hh.copy_(torch.tensor(params["b_h"][:, 0]))
         expected = ref(torch.tensor(x.T), torch.tensor(state.h.T)).numpy().T
     new, _ = cell.forward(params, state, x)
     assert np.max(np.abs(new.h - expected)) <= 1e-12
@@ -223,12 +221,9 @@ def test_lstm_matches_torch_nn_lstmcell_with_copied_weights():
     cell = LSTMCell(N_X, N_H)
     rng = np.random.default_rng(5)
     params, x, state, _ = random_step_inputs(cell, rng)
-    ref = torch.nn.LSTMCell(N_X, N_H).double()
+    ref = copy_numpy_to_torch(params, torch.nn.LSTMCell(N_X, N_H).double())
+    assert not ref.bias_hh.any()  # b went into bias_ih, bias_hh is zero
     with torch.no_grad():
-        ref.weight_ih.copy_(torch.tensor(params["U"]))
-        ref.weight_hh.copy_(torch.tensor(params["W"]))
-        ref.bias_ih.copy_(torch.tensor(params["b"][:, 0]))
-        ref.bias_hh.zero_()
         h, c = ref(torch.tensor(x.T), (torch.tensor(state.h.T), torch.tensor(state.c.T)))
     new, _ = cell.forward(params, state, x)
     assert np.max(np.abs(new.h - h.numpy().T)) <= 1e-12
@@ -337,3 +332,29 @@ def test_relative_error_is_zero_for_equal_arrays_and_scale_free():
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
     assert np.isclose(relative_error(a, a + 0.02), 0.01)
     assert np.isclose(relative_error(1e6 * a, 1e6 * (a + 0.02)), 0.01)
+
+
+@pytest.mark.parametrize(
+    ("cell", "module"),
+    [
+        (ElmanCell(N_X, N_H), torch.nn.RNN),
+        (ElmanCell(N_X, N_H, "relu"), torch.nn.RNN),
+        (LSTMCell(N_X, N_H), torch.nn.LSTM),
+        (GRUCell(N_X, N_H), torch.nn.GRU),
+    ],
+    ids=["rnn-tanh", "rnn-relu", "lstm", "gru"],
+)
+def test_unroll_matches_torch_layers_with_copied_weights(cell, module):
+    """copy_numpy_to_torch into nn.RNN/nn.LSTM/nn.GRU: every h^(t) (and c^(T)) equal to 1e-12."""
+    rng = np.random.default_rng(8)
+    params = cell.init_params(rng)
+    xs = rng.normal(size=(6, N_X, B))
+    kwargs = {"nonlinearity": cell.nonlinearity} if module is torch.nn.RNN else {}
+    ref = copy_numpy_to_torch(params, module(N_X, N_H, **kwargs).double())
+    states, _ = unroll(cell, params, xs, cell.init_state(B))
+    with torch.no_grad():
+        out, final = ref(torch.from_numpy(xs.transpose(0, 2, 1).copy()))
+    hs = np.stack([s.h.T for s in states])  # (T, B, n_h), PyTorch's layout
+    assert np.max(np.abs(hs - out.numpy())) <= 1e-12
+    if isinstance(cell, LSTMCell):
+        assert np.max(np.abs(states[-1].c.T - final[1][0].numpy())) <= 1e-12

@@ -55,7 +55,7 @@ def test_right_backward_agrees_with_the_library_bptt():
     params, out = _CELL.init_params(rng), cells.init_output_params(4, 2, rng)
     xs, ys = rng.normal(size=(5, 3, 2)), rng.integers(0, 2, size=(5, 2))
     state0 = _CELL.init_state(2)
-    res = bptt.sequence_loss_and_grads(_CELL, params, out, xs, ys, state0)
+    res = bptt.sequence_loss_and_grads(_CELL, {**params, **out}, xs, ys, state0)
     states, _ = cells.unroll(_CELL, params, xs, state0)
     hs = np.stack([s.h for s in states])
     dhs = np.stack(

@@ -86,7 +86,7 @@ def test_state_from_another_cell_type():
 def test_plain_array_as_lstm_state():
     cell, params, out, xs, ys, _ = setup(LSTMCell(N_X, N_H))
     with raises(TypeError, "state0:", "expected an LSTMState(h, c)", "got ndarray"):
-        sequence_loss_and_grads(cell, params, out, xs, ys, np.zeros((N_H, B)))
+        sequence_loss_and_grads(cell, {**params, **(out or {})}, xs, ys, np.zeros((N_H, B)))
 
 
 def test_params_with_wrong_shape():
@@ -126,7 +126,7 @@ def test_empty_sequence():
     cell, params, out, _, _, state = setup()
     with raises(ValueError, "xs:", "expected a non-empty array", "got shape (0, 3, 2)"):
         sequence_loss_and_grads(
-            cell, params, out, np.zeros((0, N_X, B)), np.zeros((0, B), int), state
+            cell, {**params, **(out or {})}, np.zeros((0, N_X, B)), np.zeros((0, B), int), state
         )
 
 
@@ -139,7 +139,9 @@ def test_xs_missing_the_time_axis():
 def test_targets_with_mismatched_batch():
     cell, params, out, xs, _, state = setup()
     with raises(ValueError, "ys:", "(T, B) = (4, 2)", "got (4, 3)"):
-        sequence_loss_and_grads(cell, params, out, xs, np.zeros((T, 3), dtype=int), state)
+        sequence_loss_and_grads(
+            cell, {**params, **(out or {})}, xs, np.zeros((T, 3), dtype=int), state
+        )
 
 
 def test_float_targets():
@@ -147,7 +149,7 @@ def test_float_targets():
     with raises(
         TypeError, "ys:", "expected an integer or unsigned integer array", "got dtype float64"
     ):
-        sequence_loss_and_grads(cell, params, out, xs, ys.astype(float), state)
+        sequence_loss_and_grads(cell, {**params, **(out or {})}, xs, ys.astype(float), state)
 
 
 def test_target_class_out_of_range():
@@ -155,39 +157,46 @@ def test_target_class_out_of_range():
     ys = ys.copy()
     ys[2, 1] = N_Y
     with raises(ValueError, "ys[2]:", "class indices in [0, 4]", "got 5"):
-        sequence_loss_and_grads(cell, params, out, xs, ys, state)
+        sequence_loss_and_grads(cell, {**params, **(out or {})}, xs, ys, state)
 
 
 def test_output_params_that_do_not_fit_the_hidden_size():
     cell, params, _, xs, ys, state = setup()
     out = init_output_params(N_H + 1, N_Y, np.random.default_rng(0))
-    with raises(ValueError, "out_params['V']:", "(n_y, n_h) = (?, 4)", "got (5, 5)"):
-        sequence_loss_and_grads(cell, params, out, xs, ys, state)
+    with raises(ValueError, "theta['V']:", "(n_y, n_h) = (?, 4)", "got (5, 5)"):
+        sequence_loss_and_grads(cell, {**params, **(out or {})}, xs, ys, state)
 
 
 def test_output_params_given_to_a_jordan_cell():
     cell, params, _, xs, ys, state = setup(JordanCell(N_X, N_H, N_Y))
     out = init_output_params(N_H, N_Y, np.random.default_rng(0))
-    with raises(ValueError, "out_params:", "expected None for JordanCell", "got dict"):
-        sequence_loss_and_grads(cell, params, out, xs, ys, state)
+    with raises(
+        ValueError,
+        "theta:",
+        "expected the keys ['U', 'V', 'W', 'b', 'c'] for JordanCell",
+        "got ['U', 'V', 'V_out', 'W', 'b', 'c']",
+    ):
+        sequence_loss_and_grads(cell, {**params, "V_out": out["V"]}, xs, ys, state)
 
 
 def test_teacher_forcing_on_a_cell_without_output_recurrence():
     cell, params, out, xs, ys, state = setup()
     with raises(ValueError, "teacher_forcing:", "expected False for ElmanCell", "got True"):
-        sequence_loss_and_grads(cell, params, out, xs, ys, state, teacher_forcing=True)
+        sequence_loss_and_grads(
+            cell, {**params, **(out or {})}, xs, ys, state, teacher_forcing=True
+        )
 
 
 def test_bad_truncation_settings():
     cell, params, out, xs, ys, state = setup()
     with raises(ValueError, "truncate:", "expected a finite number > 0", "got 0"):
-        sequence_loss_and_grads(cell, params, out, xs, ys, state, truncate=0)
+        sequence_loss_and_grads(cell, {**params, **(out or {})}, xs, ys, state, truncate=0)
     with raises(ValueError, "truncate_mode:", "['window', 'chunk']", "got 'sliding'"):
         sequence_loss_and_grads(
-            cell, params, out, xs, ys, state, truncate=2, truncate_mode="sliding"
+            cell, {**params, **(out or {})}, xs, ys, state, truncate=2, truncate_mode="sliding"
         )
     with raises(ValueError, "loss_at:", "[0, 3] (T = 4)", "got 4"):
-        sequence_loss_and_grads(cell, params, out, xs, ys, state, loss_at=T)
+        sequence_loss_and_grads(cell, {**params, **(out or {})}, xs, ys, state, loss_at=T)
 
 
 def test_cache_from_another_cell():

@@ -106,12 +106,18 @@ def test_single_cells_equal_torch_cells(ours_type, theirs_type):
 
 
 @pytest.mark.parametrize("batch_first", [False, True])
-def test_scripted_lstm_equals_python_loop_and_torch(batch_first):
+def test_compiled_lstm_equals_python_loop_and_torch(batch_first, monkeypatch):
+    """fast="compile": lstm_step under torch.compile (the eager backend here, to test the path
+    without minutes of code generation) gives the python loop's and nn.LSTM's numbers."""
+    from rnnbook import torch_cells
+
+    eager = torch.compile(torch_cells.lstm_step, backend="eager", dynamic=True)
+    monkeypatch.setitem(torch_cells._compiled, "lstm", eager)
     ours, theirs = pair("lstm", num_layers=2, batch_first=batch_first)
-    fast = StackedRNN("lstm", N_X, N_H, 2, batch_first=batch_first, fast=True)
+    fast = StackedRNN("lstm", N_X, N_H, 2, batch_first=batch_first, fast="compile")
     fast.load_state_dict(ours.state_dict())
     x = seq(batch_first)
-    for _ in range(3):  # the scripted function specialises over its first calls
+    for _ in range(3):
         out = fast(x)
     assert max_diff(out, ours(x)) <= TOL
     assert max_diff(out, theirs(x)) <= TOL
@@ -311,24 +317,24 @@ def test_wrong_type_and_rank():
 
 def test_bad_constructor_arguments():
     with pytest.raises(
-        ValueError, match=r"mode: expected one of \['rnn', 'lstm', 'gru'\], got 'elman'"
+        ValueError, match=r"cell: expected one of \['rnn', 'lstm', 'gru'\], got 'elman'"
     ):
         StackedRNN("elman", N_X, N_H)
     with pytest.raises(ValueError, match=r"nonlinearity: expected one of .*got 'softplus'"):
         ElmanCell(N_X, N_H, nonlinearity="softplus")
     with pytest.raises(ValueError, match=r"dropout: expected a number in \[0, 1\), got 1.5"):
         StackedRNN("lstm", N_X, N_H, 2, dropout=1.5)
-    with pytest.raises(ValueError, match=r"n_h: expected a positive int, got 0"):
+    with pytest.raises(ValueError, match=r"n_h: expected a finite number > 0, got 0"):
         StackedRNN("lstm", N_X, 0)
     with pytest.raises(ValueError, match=r"fast: the fast paths exist for unidirectional LSTMs"):
-        StackedRNN("gru", N_X, N_H, fast=True)
+        StackedRNN("gru", N_X, N_H, fast="compile")
 
 
 def test_copy_refuses_mismatched_modules():
     ours = StackedRNN("lstm", N_X, N_H, 2)
     with pytest.raises(
         TypeError,
-        match=r"torch_module: expected nn.LSTM to match StackedRNN\(mode='lstm'\), got GRU",
+        match=r"torch_module: expected nn.LSTM to match StackedRNN\(cell='lstm'\), got GRU",
     ):
         copy_to_torch(ours, nn.GRU(N_X, N_H, 2))
     with pytest.raises(
@@ -375,10 +381,11 @@ def test_hand_written_lstm_bptt_matches_autograd_and_gradcheck():
 
 
 def test_fast_path_names_are_checked():
-    with pytest.raises(
-        ValueError, match="fast: expected False, True, 'script' or 'bptt', got 'jit'"
-    ):
+    with pytest.raises(ValueError, match="fast: expected False, 'bptt' or 'compile', got 'jit'"):
         StackedRNN("lstm", 3, 4, fast="jit")
+    for gone in (True, "script"):  # torch.jit is deprecated: its path is gone, and says so
+        with pytest.raises(ValueError, match="the torch.jit.script path is gone"):
+            StackedRNN("lstm", 3, 4, fast=gone)
     with pytest.raises(
         ValueError, match="fast: the fast paths exist for unidirectional LSTMs only"
     ):

@@ -14,42 +14,44 @@ turned into one-hot inputs ``xs (T, V, B)`` and targets ``ys (T, B)``; the hidde
 ``h (n_h, B)``.
 
 Training is the same explicit loop as :func:`rnnbook.training.train`: forward, loss, BPTT,
-clip the gradient norm, optimiser step; with sequential batches the final state of a batch is
-the initial state of the next (truncated BPTT: the values are carried, the gradient is not,
-because each call of BPTT stops at the batch's first step).
+clip the gradient norm, optimiser step (:mod:`rnnbook.optim`); with sequential batches the
+final state of a batch is the initial state of the next (truncated BPTT: the values are
+carried, the gradient is not, because each call of BPTT stops at the batch's first step).
+
+One contract for both halves: :func:`train` returns the :class:`rnnbook.history.History` that
+``rnnbook.training.train`` returns; :func:`evaluate` and :func:`sample` take the arguments of
+``rnnbook.lm.evaluate`` and ``rnnbook.sampling.sample`` and return the same things (a numpy
+``Generator`` in place of a ``torch.Generator``; ``device`` can only be the CPU).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnbook import optim
 from rnnbook._validate import check_array, check_choice, check_positive
 from rnnbook.bptt import clip_grad_norm, sequence_forward, sequence_loss_and_grads
-from rnnbook.cells import ElmanCell, ElmanState, init_output_params, softmax
+from rnnbook.cells import ElmanCell, ElmanState, init_output_params
+from rnnbook.history import History, perplexity
+from rnnbook.text import Vocab, tokenize
 
-__all__ = [
-    "NumpyRNNLM",
-    "SGD",
-    "Adagrad",
-    "Adam",
-    "make_optimizer",
-    "NumpyHistory",
-    "evaluate",
-    "train",
-    "sample",
-]
+__all__ = ["NumpyRNNLM", "evaluate", "train", "sample"]
 
 
 def _batch_to_columns(X, Y, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     """``X, Y (B, T)`` indices -> one-hot ``xs (T, V, B)`` and targets ``ys (T, B)``."""
     X = check_array("X", np.asarray(X), (None, None), ("B", "T"), dtype_kind="iu")
     Y = check_array("Y", np.asarray(Y), X.shape, ("B", "T"), dtype_kind="iu")
-    if X.min() < 0 or X.max() >= vocab_size:
-        raise ValueError(f"X: expected indices in [0, {vocab_size - 1}], got {X.min()}..{X.max()}")
+    for name, a in (("X", X), ("Y", Y)):
+        if a.min() < 0 or a.max() >= vocab_size:
+            raise ValueError(
+                f"{name}: expected indices in [0, {vocab_size - 1}] (vocab_size = {vocab_size}), "
+                f"got {a.min()}..{a.max()}"
+            )
     B, T = X.shape
     xs = np.zeros((T, vocab_size, B))
     xs[np.arange(T)[:, None], X.T, np.arange(B)[None, :]] = 1.0  # x^(t) = e_{X[b, t]}
@@ -59,19 +61,17 @@ def _batch_to_columns(X, Y, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
 class NumpyRNNLM:
     """Elman RNN language model with one-hot inputs: parameters U, W, b (cell) and V, c (output).
 
-    ``params`` is one dict with all five arrays: ``U (n_h, V)``, ``W (n_h, n_h)``,
+    ``params`` is one dict (θ) with all five arrays: ``U (n_h, V)``, ``W (n_h, n_h)``,
     ``b (n_h, 1)``, ``V (V, n_h)``, ``c (V, 1)``, initialised uniformly in ±1/√n_h.
     """
 
     def __init__(self, vocab_size: int, n_h: int, rng: np.random.Generator):
         self.vocab_size = check_positive("vocab_size", vocab_size, integer=True)
         self.n_h = check_positive("n_h", n_h, integer=True)
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng: expected a numpy Generator, got {type(rng).__name__}")
         self.cell = ElmanCell(vocab_size, n_h, "tanh")
         self.params = {**self.cell.init_params(rng), **init_output_params(n_h, vocab_size, rng)}
-
-    def _split(self, params=None) -> tuple[dict, dict]:
-        p = self.params if params is None else params
-        return {k: p[k] for k in ("U", "W", "b")}, {k: p[k] for k in ("V", "c")}
 
     def init_state(self, batch: int) -> ElmanState:
         """The zero state ``h (n_h, batch)``."""
@@ -84,10 +84,7 @@ class NumpyRNNLM:
         """
         xs, ys = _batch_to_columns(X, Y, self.vocab_size)
         state = self.init_state(xs.shape[2]) if state is None else state
-        cell_params, out_params = self._split()
-        res = sequence_loss_and_grads(
-            self.cell, cell_params, out_params, xs, ys, state, reduction="mean"
-        )
+        res = sequence_loss_and_grads(self.cell, self.params, xs, ys, state, reduction="mean")
         return res.loss, res.grads, res.final_state
 
     def logits(self, X, state=None) -> tuple[np.ndarray, ElmanState]:
@@ -95,78 +92,27 @@ class NumpyRNNLM:
         X = check_array("X", np.asarray(X), (None, None), ("B", "T"), dtype_kind="iu")
         xs, _ = _batch_to_columns(X, X, self.vocab_size)
         state = self.init_state(xs.shape[2]) if state is None else state
-        cell_params, out_params = self._split()
-        return sequence_forward(self.cell, cell_params, out_params, xs, state)
+        return sequence_forward(self.cell, self.params, xs, state)
 
     def num_params(self) -> int:
         """How many numbers the model learns."""
         return int(sum(p.size for p in self.params.values()))
 
 
-# --------------------------------------------------------------------------------------------
-# Optimisers: step(params, grads) -> new params (the arguments are not modified)
-# --------------------------------------------------------------------------------------------
+def _check_model(model):
+    if not isinstance(model, NumpyRNNLM):
+        raise TypeError(f"model: expected a NumpyRNNLM, got {type(model).__name__}")
 
 
-class SGD:
-    """θ ← θ − η ∇θ."""
-
-    def __init__(self, lr: float = 0.5):
-        self.lr = check_positive("lr", lr)
-
-    def step(self, params: dict, grads: dict) -> dict:
-        return {k: params[k] - self.lr * grads[k] for k in params}
+def _check_device(device):
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"device: expected None or 'cpu' (numpy runs on the CPU), got {device!r}")
 
 
-class Adagrad:
-    """G ← G + (∇θ)²;  θ ← θ − η ∇θ / (√G + ε): each parameter gets its own, shrinking step."""
-
-    def __init__(self, lr: float = 0.1, eps: float = 1e-8):
-        self.lr, self.eps = check_positive("lr", lr), eps
-        self.G: dict[str, np.ndarray] = {}
-
-    def step(self, params: dict, grads: dict) -> dict:
-        new = {}
-        for k in params:
-            self.G[k] = self.G.get(k, 0.0) + grads[k] ** 2
-            new[k] = params[k] - self.lr * grads[k] / (np.sqrt(self.G[k]) + self.eps)
-        return new
-
-
-class Adam:
-    """Adam (Kingma & Ba, 2015): bias-corrected running means of ∇θ (m) and of (∇θ)² (v).
-
-    m ← β₁ m + (1 − β₁) ∇θ,  v ← β₂ v + (1 − β₂) (∇θ)²,
-    θ ← θ − η m̂ / (√v̂ + ε)  with  m̂ = m / (1 − β₁^k),  v̂ = v / (1 − β₂^k)  at step k.
-    """
-
-    def __init__(self, lr: float = 1e-2, beta1: float = 0.9, beta2: float = 0.999, eps=1e-8):
-        self.lr = check_positive("lr", lr)
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.m: dict[str, np.ndarray] = {}
-        self.v: dict[str, np.ndarray] = {}
-        self.k = 0
-
-    def step(self, params: dict, grads: dict) -> dict:
-        self.k += 1
-        b1, b2, new = self.beta1, self.beta2, {}
-        for key in params:
-            g = grads[key]
-            self.m[key] = b1 * self.m.get(key, 0.0) + (1 - b1) * g
-            self.v[key] = b2 * self.v.get(key, 0.0) + (1 - b2) * g**2
-            m_hat = self.m[key] / (1 - b1**self.k)
-            v_hat = self.v[key] / (1 - b2**self.k)
-            new[key] = params[key] - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-        return new
-
-
-_OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam}
-
-
-def make_optimizer(name: str, lr: float):
-    """``"sgd"``, ``"adagrad"`` or ``"adam"`` with learning rate ``lr``."""
-    check_choice("optimizer", name, tuple(_OPTIMIZERS))
-    return _OPTIMIZERS[name](lr=lr)
+def _log_softmax(o: np.ndarray) -> np.ndarray:
+    """log softmax over axis 1 of ``o (T, V, B)``."""
+    shifted = o - o.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,50 +120,46 @@ def make_optimizer(name: str, lr: float):
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class NumpyHistory:
-    """Per step: ``step``, ``train_loss`` (nats/token), ``grad_norm``; per evaluation:
-    ``val_step``, ``val_loss``, ``val_ppl``; ``wall_time`` seconds at the end."""
+def evaluate(model: NumpyRNNLM, batches: Iterable, *, device=None, stateful: bool | None = None):
+    """Mean NLL per target token over ``batches``, with perplexity in nats and in bits.
 
-    step: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
-    val_step: list[int] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_ppl: list[float] = field(default_factory=list)
-    wall_time: float = 0.0
-
-    @property
-    def train_ppl(self) -> list[float]:
-        """exp of each step's training loss."""
-        return [float(np.exp(v)) for v in self.train_loss]
-
-    def smoothed_train_ppl(self, window: int = 20) -> np.ndarray:
-        """exp of the running mean of the training loss over ``window`` steps."""
-        loss = np.asarray(self.train_loss)
-        kernel = np.ones(min(window, len(loss))) / min(window, len(loss))
-        return np.exp(np.convolve(loss, kernel, mode="valid"))
-
-
-def evaluate(model: NumpyRNNLM, batches: Iterable) -> dict:
-    """Mean NLL per target token over ``batches`` and its perplexity: ``dict(nll, ppl, tokens)``.
-
-    The hidden state is carried between batches when ``batches.sequential`` is True.
+    The signature and result of ``rnnbook.lm.evaluate``: ``batches`` yields ``(X, Y)`` pairs of
+    shape ``(B, T)``; the hidden state is carried from batch to batch when ``stateful`` is True
+    (default: ``batches.sequential`` if it has that attribute, else False) and the batch size
+    stays the same.  Returns ``dict(nll, ppl, bits, ppl_bits, tokens)`` with ``ppl = exp(nll)``,
+    ``bits = nll / ln 2`` and ``ppl_bits = 2 ** bits``.  ``device`` must be None or ``"cpu"``.
     """
-    stateful = getattr(batches, "sequential", False)
+    _check_model(model)
+    _check_device(device)
+    if stateful is None:
+        stateful = bool(getattr(batches, "sequential", False))
+    elif not isinstance(stateful, bool):
+        raise TypeError(f"stateful: expected True, False or None, got {stateful!r}")
     total, tokens, state = 0.0, 0, None
     for X, Y in batches:
-        o, final = model.logits(X, state if stateful else None)
-        Y = np.asarray(Y)
-        y_hat = softmax(o.transpose(1, 0, 2).reshape(model.vocab_size, -1))  # (V, T·B)
-        y_cols = Y.T.reshape(-1)
-        total -= float(np.sum(np.log(y_hat[y_cols, np.arange(y_cols.size)] + 1e-300)))
-        tokens += y_cols.size
-        state = final
+        X = check_array("X", np.asarray(X), (None, None), ("B", "T"), dtype_kind="iu")
+        _, Y = _batch_to_columns(X, Y, model.vocab_size)  # checks Y against X; Y is (T, B)
+        if not stateful or (state is not None and state.h.shape[1] != X.shape[0]):
+            state = None
+        o, state = model.logits(X, state)
+        log_p = _log_softmax(o)  # (T, V, B)
+        T, _, B = o.shape
+        total -= float(log_p[np.arange(T)[:, None], Y, np.arange(B)[None, :]].sum())
+        tokens += Y.size
     if tokens == 0:
         raise ValueError("batches: expected at least one batch, got none")
     nll = total / tokens
-    return {"nll": nll, "ppl": float(np.exp(nll)), "tokens": tokens}
+    bits = nll / math.log(2)
+    return {
+        "nll": nll,
+        "ppl": perplexity(nll),
+        "bits": bits,
+        "ppl_bits": perplexity(bits, "bits"),
+        "tokens": tokens,
+    }
+
+
+_OPTIMIZERS = {"sgd": optim.SGD, "adagrad": optim.Adagrad, "adam": optim.Adam}
 
 
 def train(
@@ -227,20 +169,23 @@ def train(
     epochs: int | None = None,
     steps: int | None = None,
     time_limit_s: float | None = None,
-    optimizer: str = "adam",
+    optimizer: str | optim.Optimizer = "adam",
     lr: float = 1e-2,
     clip_norm: float | None = 1.0,
     val_batches: Iterable | None = None,
     eval_every: int | None = None,
-) -> NumpyHistory:
-    """Train ``model`` in place with BPTT; return a :class:`NumpyHistory`.
+) -> History:
+    """Train ``model`` in place with BPTT; return a :class:`rnnbook.history.History`.
 
     Each step: forward and BPTT over one batch ``(B, T)``, clip the global gradient norm to
-    ``clip_norm``, optimiser step (``"sgd"``, ``"adagrad"`` or ``"adam"``).  With sequential
-    batches the final hidden state is carried into the next batch (reset every epoch).  Stops
-    after ``epochs``, ``steps`` or ``time_limit_s``, whichever comes first (give at least one).
-    ``val_batches`` are evaluated every ``eval_every`` steps (default: every epoch) and at the end.
+    ``clip_norm``, optimiser step: ``"sgd"``, ``"adagrad"`` or ``"adam"`` (built on
+    ``model.params`` with ``lr``) or a ready :class:`rnnbook.optim.Optimizer` on
+    ``model.params``.  With sequential batches the final hidden state is carried into the next
+    batch (reset every epoch).  Stops after ``epochs``, ``steps`` or ``time_limit_s``, whichever
+    comes first (give at least one).  ``val_batches`` are evaluated every ``eval_every`` steps
+    (default: every epoch) and at the end.
     """
+    _check_model(model)
     if epochs is None and steps is None and time_limit_s is None:
         raise ValueError("train: expected at least one of epochs=, steps= or time_limit_s=")
     for name, value in (("epochs", epochs), ("steps", steps), ("eval_every", eval_every)):
@@ -250,66 +195,156 @@ def train(
         check_positive("time_limit_s", time_limit_s)
     if clip_norm is not None:
         check_positive("clip_norm", clip_norm)
-    opt = make_optimizer(optimizer, lr)
-    stateful = getattr(train_batches, "sequential", False)
-    history, step, start = NumpyHistory(), 0, time.perf_counter()
+    if isinstance(optimizer, optim.Optimizer):
+        if optimizer.params is not model.params:
+            raise ValueError(
+                "optimizer: expected an optimiser built on model.params, got one that holds "
+                "other arrays (it would train something else)"
+            )
+        opt = optimizer
+    elif isinstance(optimizer, str):
+        check_choice("optimizer", optimizer, tuple(_OPTIMIZERS))
+        opt = _OPTIMIZERS[optimizer](model.params, lr=lr)
+    else:
+        raise TypeError(
+            f"optimizer: expected 'sgd', 'adagrad', 'adam' or an rnnbook.optim.Optimizer, "
+            f"got {type(optimizer).__name__}"
+        )
+    stateful = bool(getattr(train_batches, "sequential", False))
+    history, start = History(), time.perf_counter()
 
     def validate():
+        step = history.step[-1] if history.step else 0
         if val_batches is not None and (not history.val_step or history.val_step[-1] != step):
             result = evaluate(model, val_batches)
             history.val_step.append(step)
             history.val_loss.append(result["nll"])
             history.val_ppl.append(result["ppl"])
+            if result["nll"] < history.best_val_loss:
+                history.best_val_loss, history.best_step = result["nll"], step
 
-    epoch, done = 0, False
-    while not done:
-        state = None
-        for X, Y in train_batches:
-            loss, grads, final = model.loss_and_grads(X, Y, state if stateful else None)
-            norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
-            if clip_norm is not None:
-                grads, norm = clip_grad_norm(grads, clip_norm)
-            model.params = opt.step(model.params, grads)
-            state = final
-            step += 1
-            history.step.append(step)
-            history.train_loss.append(loss)
-            history.grad_norm.append(norm)
-            if eval_every is not None and step % eval_every == 0:
+    epoch = 0
+    try:
+        while not history.stop_reason:
+            state, seen = None, 0
+            for X, Y in train_batches:
+                seen += 1
+                if state is not None and state.h.shape[1] != np.shape(X)[0]:
+                    state = None  # a last, smaller batch: start it from zeros
+                loss, grads, state = model.loss_and_grads(X, Y, state if stateful else None)
+                if not math.isfinite(loss):
+                    history.stop_reason = "non-finite loss"
+                    err = FloatingPointError(
+                        f"loss: expected a finite value, got {loss} at step "
+                        f"{len(history.step) + 1}; the parameters are those of the last finite "
+                        f"step and the history is attached as .history (lower lr={opt.lr})"
+                    )
+                    err.history = history
+                    raise err
+                norm = float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
+                if clip_norm is not None:
+                    grads, norm = clip_grad_norm(grads, clip_norm)
+                opt.step(grads)
+                step = len(history.step) + 1
+                history.step.append(step)
+                history.train_loss.append(loss)
+                history.lr.append(opt.lr)
+                history.grad_norm.append(norm)
+                history.wall_time.append(time.perf_counter() - start)
+                history.epoch.append(epoch)
+                history.tokens += int(np.size(Y))
+                if eval_every is not None and step % eval_every == 0:
+                    validate()
+                if steps is not None and step >= steps:
+                    history.stop_reason = "steps"
+                elif time_limit_s is not None and time.perf_counter() - start >= time_limit_s:
+                    history.stop_reason = "time limit"
+                if history.stop_reason:
+                    break
+            if seen == 0:
+                raise ValueError("train_batches: expected at least one batch, got none")
+            epoch += 1
+            if eval_every is None and not history.stop_reason:
                 validate()
-            if (steps is not None and step >= steps) or (
-                time_limit_s is not None and time.perf_counter() - start >= time_limit_s
-            ):
-                done = True
-                break
-        epoch += 1
-        if eval_every is None and not done:
-            validate()
-        if epochs is not None and epoch >= epochs:
-            done = True
+            if epochs is not None and epoch >= epochs and not history.stop_reason:
+                history.stop_reason = "epochs"
+    except KeyboardInterrupt:
+        history.stop_reason = "interrupted"  # the parameters are those of the last full step
+        return history
     validate()
-    history.wall_time = time.perf_counter() - start
     return history
 
 
 def sample(
     model: NumpyRNNLM,
-    prefix_ids,
+    vocab: Vocab,
+    prefix: str | list[str],
     num_tokens: int,
-    rng: np.random.Generator,
+    *,
+    strategy: str = "greedy",
     temperature: float = 1.0,
-) -> list[int]:
-    """Warm up on ``prefix_ids``, then draw ``num_tokens`` indices from softmax(o / temperature)."""
-    check_positive("num_tokens", num_tokens, integer=True)
+    k: int | None = None,
+    generator: np.random.Generator | None = None,
+    tokenizer: str = "char",
+) -> str:
+    """Continue ``prefix`` by ``num_tokens`` tokens; return prefix and continuation as text.
+
+    The signature of ``rnnbook.sampling.sample``: ``strategy`` is ``"greedy"`` (argmax),
+    ``"temperature"`` (draw from softmax(o / temperature)) or ``"top_k"`` (the same over the
+    ``k`` largest logits); ``generator`` is a numpy ``Generator`` (None: a fresh, unseeded one);
+    ``tokenizer="char"`` joins tokens with nothing, ``"word"`` with single spaces.  The prefix
+    is read first (the warm-up), then each drawn token is fed back in.
+    """
+    _check_model(model)
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab: expected an rnnbook.text.Vocab, got {type(vocab).__name__}")
+    if len(vocab) != model.vocab_size:
+        raise ValueError(
+            f"vocab: expected {model.vocab_size} tokens (the model's vocab_size), got {len(vocab)}"
+        )
+    check_choice("strategy", strategy, ("greedy", "temperature", "top_k"))
+    check_choice("tokenizer", tokenizer, ("char", "word"))
+    check_positive("num_tokens", num_tokens, integer=True, allow_zero=True)
     check_positive("temperature", temperature)
-    ids = [int(i) for i in prefix_ids]
-    if not ids:
-        raise ValueError("prefix_ids: expected at least one token index, got none")
-    o, state = model.logits(np.array([ids]))
-    last = o[-1, :, 0]
+    if strategy == "top_k":
+        if k is None or isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(vocab):
+            raise ValueError(
+                f"k: expected an integer in [1, {len(vocab)}] (the vocabulary size) for "
+                f"strategy='top_k', got {k!r}"
+            )
+    if generator is None:
+        generator = np.random.default_rng()
+    elif not isinstance(generator, np.random.Generator):
+        raise TypeError(
+            f"generator: expected a numpy Generator (np.random.default_rng(seed)), "
+            f"got {type(generator).__name__}"
+        )
+    if not isinstance(prefix, str | list | tuple):
+        raise TypeError(
+            f"prefix: expected a string or a list of tokens, got {type(prefix).__name__}"
+        )
+    tokens = tokenize(prefix, tokenizer) if isinstance(prefix, str) else list(prefix)
+    if not tokens:
+        raise ValueError(
+            f"prefix: expected at least one token to start from, got {prefix!r} "
+            f"(the model needs an input x^(1))"
+        )
+    ids = vocab.encode(tokens)
+    o, state = model.logits(np.array([ids]))  # warm-up: the state after reading the prefix
+    out = [vocab.idx_to_token[i] for i in ids]
     for _ in range(num_tokens):
-        p = softmax((last / temperature)[:, None])[:, 0]
-        ids.append(int(rng.choice(model.vocab_size, p=p)))
-        o, state = model.logits(np.array([[ids[-1]]]), state)
-        last = o[-1, :, 0]
-    return ids
+        nxt = _choose_next(o[-1, :, 0], strategy, temperature, k, generator)
+        out.append(vocab.idx_to_token[nxt])
+        o, state = model.logits(np.array([[nxt]]), state)
+    return ("" if tokenizer == "char" else " ").join(out)
+
+
+def _choose_next(logits, strategy, temperature, k, generator) -> int:
+    """One token index from the logits ``(V,)`` of the last step, by ``strategy``."""
+    if strategy == "greedy":
+        return int(np.argmax(logits))
+    z = logits / temperature
+    if strategy == "top_k":
+        z = np.where(z < np.sort(z)[-k], -np.inf, z)
+    p = np.exp(z - z.max())
+    return int(generator.choice(len(p), p=p / p.sum()))
