@@ -123,7 +123,7 @@ def numpy_step(cell, params, out_params, xs, ys):
     """One forward + backward through rnnbook.bptt; xs (T, n_y, B) one-hot, ys (T, B)."""
     B = xs.shape[2]
     state0 = cell.state_type(*(np.zeros((cell.n_h, B), DTYPE) for _ in cell.state_type._fields))
-    return bptt.sequence_loss_and_grads(cell, params, out_params, xs, ys, state0)
+    return bptt.sequence_loss_and_grads(cell, {**params, **out_params}, xs, ys, state0)
 
 
 class TorchCharModel(nn.Module):

@@ -329,7 +329,7 @@ class _Sweep:
         """Backward from step ``first`` down to ``last``; returns ∇ on the state before ``last``."""
         for t in range(first, last - 1, -1):
             if (loss_steps is None or t in loss_steps) and self.weights[t] != 0.0:
-                do_t = self.weights[t] * self.dlogits[t]  # ∇_{o^(t)} L
+                do_t = self.dlogits[t] * self.dlogits.dtype.type(self.weights[t])  # ∇_{o^(t)} L
                 if self.cell.owns_output:  # the output is part of the state
                     dstate = dstate._replace(o=dstate.o + do_t)
                 else:  # o^(t) = c + V h^(t): eqs. 10.22 and 10.24, and ∇_h gets Vᵀ ∇_o

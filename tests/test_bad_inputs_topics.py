@@ -857,9 +857,9 @@ BAD_INPUTS = {
         "n: expected a finite number > 0, got 0",
     ),
     "Tagger mode": (
-        lambda: tagging.Tagger(5, mode="transformer"),
+        lambda: tagging.Tagger(5, cell="transformer"),
         ValueError,
-        "mode: expected one of .*got 'transformer'",
+        "cell: expected one of .*got 'transformer'",
     ),
     "Tagger float ids": (
         lambda: tagging.Tagger(5)(torch.zeros(2, 3)),

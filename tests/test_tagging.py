@@ -85,7 +85,7 @@ def test_tagger_learns_context():
 def test_padding_does_not_change_a_sentence_s_tags():
     vocab = tagging.make_vocab()
     torch.manual_seed(0)
-    model = tagging.Tagger(len(vocab), mode="gru")
+    model = tagging.Tagger(len(vocab), cell="gru")
     short = torch.tensor([vocab.encode(["jon", "will", "mark", "the", "exams"])])
     padded = torch.cat([short, torch.full((1, 3), vocab[tagging.PAD])], dim=1)
     with torch.no_grad():
@@ -97,8 +97,8 @@ def test_input_errors_name_the_argument():
         tagging.make_sentence(0)
     with pytest.raises(ValueError, match="n: expected"):
         tagging.make_dataset(0, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="mode: expected one of"):
-        tagging.Tagger(10, mode="transformer")
+    with pytest.raises(ValueError, match="cell: expected one of"):
+        tagging.Tagger(10, cell="transformer")
     with pytest.raises(ValueError, match="ids: expected a \\(B, T\\) tensor"):
         tagging.Tagger(10)(torch.zeros(3, dtype=torch.long))
     bad = tagging.TaggingData([["jon", "paid"]], [[1]])

@@ -44,7 +44,7 @@ def test_lm_and_rnn_throughput_are_positive_and_scale_with_batch():
     small = throughput.lm_tokens_per_s(model, 1, 16, repeats=3, warmup=1)
     large = throughput.lm_tokens_per_s(model, 64, 16, repeats=3, warmup=1)
     assert 0 < small < large  # 64 rows cost far less than 64 times one row
-    rnn = StackedRNN("lstm", 8, 16, fast=True)
+    rnn = StackedRNN("lstm", 8, 16, fast="bptt")
     assert throughput.rnn_tokens_per_s(rnn, 4, 8, 8, repeats=2, warmup=2) > 0
     lstm = torch.nn.LSTM(8, 16, batch_first=True)
     assert throughput.rnn_tokens_per_s(lstm, 4, 8, 8, backward=False, repeats=2) > 0

@@ -459,7 +459,7 @@ class Remote:
         import torch
 
         params = [p for a in args if isinstance(a, torch.nn.Module) for p in a.parameters()]
-        found = wire._tensors(result, torch)
+        found = wire.tensors_in(result, torch)
         swap = {}
         for t, kid in zip(found, tensor_ids):
             if kid in graph and params and t.device.type != "meta":

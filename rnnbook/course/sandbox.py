@@ -122,6 +122,23 @@ exec chroot "$J" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-
 """
 
 
+def _die_with_parent() -> None:  # runs in the child, before exec
+    """Ask Linux to SIGKILL this child when the grader dies, however it dies.
+
+    The grader kills its kernels itself when it ends normally; this covers a grader that is killed
+    (a test run stopped, a crash). For the confined kernel the child is ``unshare --kill-child``,
+    whose death takes the whole namespace, and so everything the student started, with it.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+
 class Sandbox:
     """One kernel process and the two pipes to it."""
 
@@ -189,6 +206,7 @@ class Sandbox:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
                     start_new_session=True,
+                    preexec_fn=_die_with_parent,
                 )
             else:
                 env = dict(os.environ, **env_common, MPLBACKEND="Agg", OMP_NUM_THREADS="1")
@@ -228,6 +246,7 @@ class Sandbox:
     def _set_limits(self) -> None:  # runs in the child, before exec
         import resource
 
+        _die_with_parent()
         lim = self.limits
         for which, value in (
             (resource.RLIMIT_AS, lim.memory_bytes),

@@ -438,7 +438,7 @@ def kernel_main(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs
         grads = []
         if torch is not None:
             # tensors that carry a graph back to a module argument's parameters
-            for t in _tensors(result, torch):
+            for t in tensors_in(result, torch):
                 if t.requires_grad and t.grad_fn is not None:
                     objects[id(t)] = (t, args)
                     grads.append(id(t))
@@ -452,7 +452,7 @@ def kernel_main(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs
             reply["same_as_arg"] = arg_ids[id(result)]
         else:
             reply["result"] = codec.encode(result)
-            reply["tensor_ids"] = [id(t) for t in _tensors(result, torch)] if torch else []
+            reply["tensor_ids"] = [id(t) for t in tensors_in(result, torch)] if torch else []
         return reply
 
     def backward(msg):
@@ -538,7 +538,8 @@ class RngSync:
         self.last = state.numpy().tobytes()
 
 
-def _tensors(value, torch, seen=None):
+def tensors_in(value, torch, seen=None):
+    """Every torch tensor inside ``value`` (nested lists, tuples and dicts), each once."""
     seen = set() if seen is None else seen
     if id(value) in seen:
         return []
@@ -546,9 +547,9 @@ def _tensors(value, torch, seen=None):
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, (list, tuple)):
-        return [t for x in value for t in _tensors(x, torch, seen)]
+        return [t for x in value for t in tensors_in(x, torch, seen)]
     if isinstance(value, dict):
-        return [t for x in value.values() for t in _tensors(x, torch, seen)]
+        return [t for x in value.values() for t in tensors_in(x, torch, seen)]
     return []
 
 

@@ -181,19 +181,19 @@ class Tagger(nn.Module):
     """Many-to-many tagger: embedding → recurrent layer → linear read-out at every step.
 
     e^(t) = E x^(t),  h^(t) = cell(h^(t−1), e^(t)),  o^(t) = c + V h^(t)  (two classes).
-    ``mode`` is ``"rnn"`` (Elman), ``"gru"`` or ``"lstm"``, run by ``rnnbook.torch_cells``.
+    ``cell`` is ``"rnn"`` (Elman), ``"gru"`` or ``"lstm"``, run by ``rnnbook.torch_cells``.
 
     forward(ids (B, T)) -> logits (B, T, 2)
     """
 
-    def __init__(self, n_vocab: int, d_embed: int = 16, n_h: int = 32, mode: str = "rnn"):
+    def __init__(self, n_vocab: int, d_embed: int = 16, n_h: int = 32, cell: str = "rnn"):
         super().__init__()
         check_positive("n_vocab", n_vocab, integer=True)
         check_positive("d_embed", d_embed, integer=True)
         check_positive("n_h", n_h, integer=True)
-        check_choice("mode", mode, ("rnn", "gru", "lstm"))
+        check_choice("cell", cell, ("rnn", "gru", "lstm"))
         self.embed = nn.Embedding(n_vocab, d_embed)
-        self.rnn = StackedRNN(mode, d_embed, n_h, batch_first=True)
+        self.rnn = StackedRNN(cell, d_embed, n_h, batch_first=True)
         self.readout = nn.Linear(n_h, 2)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
