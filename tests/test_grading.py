@@ -131,10 +131,19 @@ def test_the_kernel_is_confined():
         uid, gid, solutions, grader, wrote, net, tmp, pid = grading.StudentFunction(
             remote, "facts"
         )()
+        inside = _descendants(box.proc.pid)
+        assert len(inside) >= 2, f"expected the namespace's shell and the kernel, got {inside}"
+    # leaving the sandbox killed unshare; its --kill-child took the whole namespace with it
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in inside):
+        time.sleep(0.1)
+    assert not [p for p in inside if _alive(p)], "a process of the kernel survived grading"
     assert (uid, gid) == (65534, 65534)
     assert not solutions and not grader and not wrote
     assert net != "connected" and tmp == []
-    assert pid == 1, "the kernel is the first process of its own PID namespace"
+    # the namespace's first process is a root shell that keeps unshare's --kill-child armed (a
+    # change of user would clear it); the kernel is its child, numbered inside the namespace
+    assert 1 < pid and pid not in inside, "the kernel runs inside its own PID namespace"
     assert not (ROOT / "rnnbook" / "planted.py").exists()
 
 
@@ -380,3 +389,28 @@ def test_an_unconfined_kernel_says_which_protections_are_off(tmp_path):
     assert report.by_id()["ex1-tests"].status == "passed", report.format()
     assert report.protections_off, report.format()
     assert "protection off: the kernel runs as the grader's own user" in report.format()
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, read from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in os.listdir(f"/proc/{parent}/task") if os.path.isdir(f"/proc/{parent}") else []:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as f:
+                    kids = [int(c) for c in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (a zombie waiting to be reaped counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

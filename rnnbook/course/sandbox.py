@@ -111,15 +111,38 @@ done
 for h in $RNNBOOK_HIDE; do
   if [ -d "$J$h" ]; then mount -t tmpfs -o size=4k,mode=755 rnnbook-hidden "$J$h"; fi
 done
-exec chroot "$J" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+# the kernel runs as a child: this shell stays the namespace's first process, as root, so that
+# unshare --kill-child (whose signal a change of user would clear) still takes the whole
+# namespace down when the grader kills unshare or dies itself
+chroot "$J" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
   --bounding-set=-all --no-new-privs -- prlimit $RNNBOOK_PRLIMIT -- \
   env -i -C /home/student HOME=/home/student PATH=/usr/bin:/bin LANG=C.UTF-8 \
   MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
   RNNBOOK_WIRE_IN="$RNNBOOK_WIRE_IN" RNNBOOK_WIRE_OUT="$RNNBOOK_WIRE_OUT" \
   RNNBOOK_PRELOAD="$RNNBOOK_PRELOAD" \
   ${RNNBOOK_DATA_DIR:+RNNBOOK_DATA_DIR="$RNNBOOK_DATA_DIR"} \
-  "$RNNBOOK_PYTHON" -I -c "$1"
+  "$RNNBOOK_PYTHON" -I -c "$1" &
+wait $!
 """
+
+
+def _kill_children(pid: int) -> None:
+    """SIGKILL the direct children of ``pid`` (read from /proc; nothing happens elsewhere)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            continue
+        for child in children:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
 
 def _die_with_parent() -> None:  # runs in the child, before exec
@@ -307,6 +330,8 @@ class Sandbox:
     def kill(self) -> None:
         """Kill the kernel and everything it started; close the pipes; remove the folder."""
         if self.proc is not None:
+            if self.confined and self.proc.poll() is None:
+                _kill_children(self.proc.pid)  # the namespace's first process, and so all of it
             if self.proc.poll() is None:
                 try:
                     if self.confined:
