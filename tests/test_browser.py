@@ -554,9 +554,7 @@ def test_rise_presents_a_lecture_as_slides(course):
     deadline = time.monotonic() + 300  # RISE saves, then renders the notebook in a frame
     found = None
     while time.monotonic() < deadline:
-        for frame in course.page.frames:
-            if "/rise/" not in frame.url:
-                continue
+        for frame in course.page.frames:  # RISE renders the deck in a frame of its own
             try:
                 found = frame.evaluate(
                     "() => [document.querySelectorAll('.reveal .slides section').length,"
@@ -564,6 +562,8 @@ def test_rise_presents_a_lecture_as_slides(course):
                     " || '']"
                 )
             except Exception:  # the frame is still loading
+                continue
+            if not found[0]:  # not the deck's frame, or not drawn yet
                 continue
             if found[0] >= expected and title in found[1]:
                 return
