@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rnnbook._validate import check_positive
-from rnnbook.graph import Graph
+from rnnbook.graph import Graph, unrolled_graph
 
 __all__ = [
     "Equation",
@@ -269,20 +269,8 @@ def output_and_hidden_graph(tau: int = 3) -> Graph:
     the edges ``y{t-1} -> h{t}`` (t = 2 .. tau) carry ``R``.
     """
     _check_steps("tau", tau, MAX_STEPS)
-    g = Graph(name=f"hidden and output recurrence, unfolded for tau = {tau}")
-    g.add_node("h0", "$h^{(0)}$", "hidden", 0)
-    for t in range(1, tau + 1):
-        g.add_node(f"x{t}", f"$x^{{({t})}}$", "input", t)
-        g.add_node(f"h{t}", f"$h^{{({t})}}$", "hidden", t, bias="b")
-        g.add_node(f"o{t}", f"$o^{{({t})}}$", "output", t, bias="c")
-        g.add_node(f"L{t}", f"$L^{{({t})}}$", "loss", t)
-        g.add_node(f"y{t}", f"$y^{{({t})}}$", "target", t)
-    for t in range(1, tau + 1):
-        g.add_edge(f"x{t}", f"h{t}", "U")
-        g.add_edge(f"h{t - 1}", f"h{t}", "W")
-        if t > 1:
-            g.add_edge(f"y{t - 1}", f"h{t}", "R")
-        g.add_edge(f"h{t}", f"o{t}", "V")
-        g.add_edge(f"o{t}", f"L{t}")
-        g.add_edge(f"y{t}", f"L{t}")
+    g = unrolled_graph("hidden", tau)  # the hidden-to-hidden model, plus the R edges below
+    g.name = f"hidden and output recurrence, unfolded for tau = {tau}"
+    for t in range(2, tau + 1):
+        g.add_edge(f"y{t - 1}", f"h{t}", "R")
     return g
