@@ -12,7 +12,7 @@ STAMP := $(VENV)/.rnnbook-installed
 # PIP_ARGS passes extra options to that install (see README, "GPU users").
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check
 
-.PHONY: lab test env exercises grade grade-class clean-outputs site slides annotate-slides
+.PHONY: lab test env exercises release grade grade-class clean-outputs site slides annotate-slides
 
 env: $(STAMP)
 
@@ -39,6 +39,11 @@ test: $(STAMP)
 
 exercises: $(STAMP)
 	$(BIN)/python -m rnnbook.course.exercises
+
+# the students' copy: exercises, lectures and the library, without solutions or references
+OUT ?= release
+release: $(STAMP)
+	$(BIN)/python -m rnnbook.course.release "$(OUT)"
 
 grade: $(STAMP)
 	@test -n "$(NB)" || (echo "usage: make grade NB=path/to/student.ipynb" && exit 2)

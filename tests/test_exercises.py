@@ -9,11 +9,11 @@ For every notebook in solutions/:
 """
 
 import copy
-import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
+from answer_harness import answers
 from nbformat.v4 import new_code_cell, new_notebook
 
 from rnnbook.course import exercises, grading
@@ -23,13 +23,12 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 NAMES = [p.stem for p in SOLUTIONS]
 
 
-def _wrong_answers(stem: str) -> dict:
-    path = ROOT / "tests" / "wrong_answers" / f"{stem}.py"
-    assert path.is_file(), f"{path} is missing: every exercise needs a plausible wrong answer"
-    spec = importlib.util.spec_from_file_location(f"wrong_{stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.WRONG
+def _first_answers(stem: str, kind: str) -> dict:
+    """Per answer cell, the first wrong (or right) answer of tests/wrong_answers/."""
+    wrong, right = answers(stem)
+    if kind == "wrong":
+        return {gid: table[0][1] for gid, table in wrong.items()}
+    return {gid: table[0] for gid, table in right.items()}
 
 
 def _solution_ids(nb) -> list[str]:
@@ -65,15 +64,15 @@ def test_student_version_hides_solutions_and_hidden_tests():
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=NAMES)
-def test_each_exercise_has_enough_points_and_wrong_answers(path):
+def test_each_exercise_has_points_and_hidden_tests(path):
     nb = nbformat.read(path, as_version=4)
     tests = [c for c in nb.cells if grading.is_test_cell(c)]
-    minimum = 3 if path.stem.startswith("01_") else 4
-    assert len(tests) >= minimum, f"{path.name}: {len(tests)} graded exercises, need {minimum}"
+    assert 4 <= len(tests) <= 7, f"{path.name}: {len(tests)} auto-graded exercises, need 4 to 7"
     assert all(c.metadata["nbgrader"]["points"] > 0 for c in tests)
     assert all("BEGIN HIDDEN TESTS" in c.source for c in tests), "every test cell hides tests"
-    wrong = _wrong_answers(path.stem)
-    assert sorted(wrong) == sorted(_solution_ids(nb)), "one wrong answer per solution cell"
+    wrong, right = answers(path.stem)
+    assert sorted(wrong) == sorted(_solution_ids(nb)), "wrong answers for every answer cell"
+    assert sorted(right) == sorted(_solution_ids(nb)), "right answers for every answer cell"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=NAMES)
@@ -93,21 +92,33 @@ def test_untouched_exercises_score_zero_not_attempted(path):
     assert not any("Traceback" in line for line in lines)
 
 
-@pytest.mark.parametrize("path", SOLUTIONS, ids=NAMES)
-def test_wrong_answers_lose_their_points(path, tmp_path):
-    wrong = _wrong_answers(path.stem)
+def _with_answers(path: Path, chosen: dict, tmp_path: Path) -> Path:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grading.is_solution_cell(cell) and gid in wrong:
-            cell.source = wrong[gid]
+        if grading.is_solution_cell(cell) and gid in chosen:
+            cell.source = chosen[gid]
     student = tmp_path / path.name
     nbformat.write(nb, student)
-    report = grading.grade(student, path)
+    return student
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=NAMES)
+def test_wrong_answers_lose_their_points(path, tmp_path):
+    wrong = _first_answers(path.stem, "wrong")
+    report = grading.grade(_with_answers(path, wrong, tmp_path), path)
     # every exercise received a wrong answer, so every one must lose its points, with a reason
-    lost = [r for r in report.results if r.points < r.max_points]
-    assert len(lost) == len(report.results) == len(wrong), report.format()
+    auto = [r for r in report.results if not r.manual]
+    lost = [r for r in auto if r.points < r.max_points]
+    assert len(lost) == len(auto) == len(wrong), report.format()
     assert all(r.status in {"failed", "error"} and r.reason for r in lost), report.format()
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=NAMES)
+def test_correct_alternatives_score_full_marks(path, tmp_path):
+    right = _first_answers(path.stem, "right")
+    report = grading.grade(_with_answers(path, right, tmp_path), path)
+    assert report.total == report.max_total > 0, report.format()
 
 
 def _tiny_source():
@@ -171,3 +182,82 @@ def test_grader_bad_arguments(tmp_path):
         grading.grade(tmp_path / "x.ipynb", tmp_path / "nope.ipynb")
     with pytest.raises(ValueError, match="cell_timeout: expected a positive number"):
         grading.grade(tmp_path / "x.ipynb", tmp_path / "x.ipynb", cell_timeout=0)
+
+
+def _with_written_question(nb):
+    from nbformat.v4 import new_markdown_cell
+
+    answer = new_markdown_cell("YOUR ANSWER HERE")
+    answer.metadata["nbgrader"] = {
+        "grade": True,
+        "solution": True,
+        "locked": False,
+        "points": 2,
+        "grade_id": "ex2-written",
+        "schema_version": 3,
+        "task": False,
+    }
+    nb.cells.append(answer)
+    return nb
+
+
+def _hint_output(exercise: str, number: int) -> dict:
+    from rnnbook.course.hints import HINT_MIME
+
+    return nbformat.v4.new_output(
+        "display_data",
+        data={
+            "text/plain": f"Hint {number}",
+            HINT_MIME: {"notebook": "x", "exercise": exercise, "hint": number},
+        },
+    )
+
+
+def test_hints_are_counted_per_exercise_and_cost_only_when_asked(tmp_path):
+    source = _with_written_question(_tiny_source())
+    nbformat.write(source, tmp_path / "source.ipynb")
+    student = copy.deepcopy(source)
+    # hint 1 twice (asked again after a restart) and hint 2: two distinct hints for ex1
+    student.cells[0].outputs = [_hint_output("ex1", 1), _hint_output("ex1", 1)]
+    student.cells[1].outputs = [_hint_output("ex1", 2)]
+    nbformat.write(student, tmp_path / "student.ipynb")
+    report = grading.grade(tmp_path / "student.ipynb", tmp_path / "source.ipynb")
+    first = report.by_id()["ex1-tests"]
+    assert (first.points, first.hints, report.hints_used) == (1, 2, 2), report.format()
+    assert "2 hints used" in report.format() and "Hints used: 2" in report.markdown()
+    paid = grading.grade(tmp_path / "student.ipynb", tmp_path / "source.ipynb", hint_penalty=0.25)
+    assert paid.by_id()["ex1-tests"].points == 0.5, paid.format()
+    with pytest.raises(ValueError, match="hint_penalty: expected points"):
+        grading.grade(tmp_path / "student.ipynb", tmp_path / "source.ipynb", hint_penalty=-1)
+
+
+def test_written_answers_are_left_to_the_instructor(tmp_path):
+    source = _with_written_question(_tiny_source())
+    nbformat.write(source, tmp_path / "source.ipynb")
+    report = grading.grade(tmp_path / "source.ipynb", tmp_path / "source.ipynb")
+    written = report.by_id()["ex2-written"]
+    assert (written.manual, written.status) == (True, "not attempted")
+    assert (report.total, report.max_total, report.manual_points) == (1, 1, 2)
+    student = copy.deepcopy(source)
+    student.cells[2].source = "Because the gradient is a product of Jacobians."
+    nbformat.write(student, tmp_path / "student.ipynb")
+    report = grading.grade(tmp_path / "student.ipynb", tmp_path / "source.ipynb")
+    written = report.by_id()["ex2-written"]
+    assert written.status == "to grade by hand" and written.points == 0
+    assert "2 points of written answers to grade by hand" in report.format()
+    book = tmp_path / "grades.csv"
+    grading.write_gradebook([report], book)
+    assert "by hand" in book.read_text()
+
+
+def test_hints_are_shown_one_at_a_time():
+    from rnnbook.course.hints import Hints
+
+    hints = Hints("04", {"ex1": ["first", "second"]})
+    assert hints("ex1") == "first" and hints("ex1") == "second" and hints("ex1") == "second"
+    with pytest.raises(ValueError, match="one at a time"):
+        Hints("04", {"ex1": ["a", "b", "c"]})("ex1", 3)
+    with pytest.raises(KeyError, match="no hints for 'ex9'"):
+        hints("ex9")
+    with pytest.raises(ValueError, match="one to three hints"):
+        Hints("04", {"ex1": []})

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import nbformat
 
-from rnnbook.course import sandbox, wire
+from rnnbook.course import hints, sandbox, wire
 from rnnbook.course.exercises import EXERCISES, SOLUTIONS, student_version
 
 NOT_ATTEMPTED_ERRORS = {"NotImplementedError", "NotAttempted"}
@@ -62,8 +62,10 @@ class ExerciseResult:
     grade_id: str
     points: float
     max_points: float
-    status: str  # "passed", "failed", "not attempted", "error", "did not run"
+    status: str  # "passed", "failed", "not attempted", "error", "did not run", "to grade by hand"
     reason: str = ""
+    hints: int = 0  # hints the student revealed for this exercise
+    manual: bool = False  # a written answer: its points are given by hand, not here
 
 
 @dataclass
@@ -78,15 +80,21 @@ class GradeReport:
     warnings: list[str] = field(default_factory=list)
     protections_off: list[str] = field(default_factory=list)
     problem: str = ""  # the file could not be graded at all
-    hints_used: int = 0
+    hints_used: int = 0  # over the whole notebook
+    hint_penalty: float = 0.0  # points taken per hint (the instructor's choice; off by default)
 
     @property
     def total(self) -> float:
-        return sum(r.points for r in self.results)
+        return sum(r.points for r in self.results if not r.manual)
 
     @property
     def max_total(self) -> float:
-        return sum(r.max_points for r in self.results)
+        return sum(r.max_points for r in self.results if not r.manual)
+
+    @property
+    def manual_points(self) -> float:
+        """The points of the written answers, which an instructor grades by hand."""
+        return sum(r.max_points for r in self.results if r.manual)
 
     def by_id(self) -> dict[str, ExerciseResult]:
         return {r.grade_id: r for r in self.results}
@@ -99,16 +107,22 @@ class GradeReport:
         lines += [f"  protection off: {p}" for p in self.protections_off]
         width = max([len(r.grade_id) for r in self.results] + [8])
         for r in self.results:
-            line = (
-                f"  {r.grade_id:<{width}}  {_num(r.points):>4} / {_num(r.max_points):<4} {r.status}"
-            )
+            got = "-" if r.manual else _num(r.points)
+            line = f"  {r.grade_id:<{width}}  {got:>4} / {_num(r.max_points):<4} {r.status}"
             if r.reason:
                 line += f": {r.reason}"
+            if r.hints:
+                line += f" [{_hints_text(r.hints, self.hint_penalty)}]"
             lines.append(line)
-        lines.append(
+        total = (
             f"  {'total':<{width}}  {_num(self.total):>4} / {_num(self.max_total):<4}"
             f" ({self.seconds:.0f} s)"
         )
+        if self.manual_points:
+            total += f", and {_num(self.manual_points)} points of written answers to grade by hand"
+        if self.hints_used:
+            total += f"; hints used: {self.hints_used}"
+        lines.append(total)
         return "\n".join(lines)
 
     def markdown(self) -> str:
@@ -118,7 +132,11 @@ class GradeReport:
         if self.student:
             out.append(f"Student: {self.student}  ")
         out.append(f"Submission: `{Path(self.notebook).name}`  ")
-        out.append(f"Score: **{_num(self.total)} / {_num(self.max_total)}**")
+        score = f"Score: **{_num(self.total)} / {_num(self.max_total)}**"
+        if self.manual_points:
+            score += f" (written answers, {_num(self.manual_points)} points, are graded by hand)"
+        out.append(score + "  ")
+        out.append(f"Hints used: {self.hints_used}")
         out.append("")
         if self.problem:
             out += [f"This file could not be graded: {self.problem}", ""]
@@ -126,8 +144,11 @@ class GradeReport:
             out += ["| exercise | points | result |", "|---|---|---|"]
             for r in self.results:
                 text = r.status + (f": {r.reason}" if r.reason else "")
+                if r.hints:
+                    text += f" ({_hints_text(r.hints, self.hint_penalty)})"
                 text = text.replace("|", "\\|").replace("\n", " ")
-                out.append(f"| {r.grade_id} | {_num(r.points)} / {_num(r.max_points)} | {text} |")
+                got = "by hand" if r.manual else _num(r.points)
+                out.append(f"| {r.grade_id} | {got} / {_num(r.max_points)} | {text} |")
             out.append("")
         if self.warnings:
             out += ["Notes on the file:", ""] + [f"- {w}" for w in self.warnings] + [""]
@@ -136,6 +157,16 @@ class GradeReport:
 
 def _num(x: float) -> str:
     return f"{x:g}"
+
+
+def _hints_text(n: int, penalty: float) -> str:
+    text = f"{n} hint{'s' if n != 1 else ''} used"
+    return text + (f", {_num(n * penalty)} points off" if penalty else "")
+
+
+def exercise_key(grade_id: str) -> str:
+    """The exercise a cell belongs to: ``ex3-tests`` and ``ex3-solution`` are ``ex3``."""
+    return grade_id.split("-", 1)[0]
 
 
 def _first_line(text: str, limit: int = 400) -> str:
@@ -158,12 +189,44 @@ def _nbgrader(cell) -> dict:
 
 
 def is_solution_cell(cell) -> bool:
-    return bool(_nbgrader(cell).get("solution"))
+    """A code cell the student answers in (written answers are :func:`is_written_answer`)."""
+    return bool(_nbgrader(cell).get("solution")) and cell.cell_type == "code"
 
 
 def is_test_cell(cell) -> bool:
     meta = _nbgrader(cell)
     return bool(meta.get("grade")) and not meta.get("solution") and cell.cell_type == "code"
+
+
+def is_written_answer(cell) -> bool:
+    """A manually graded written answer: a Markdown cell nbgrader marks as graded solution."""
+    meta = _nbgrader(cell)
+    return cell.cell_type == "markdown" and bool(meta.get("grade")) and bool(meta.get("solution"))
+
+
+WRITTEN_STUB = "YOUR ANSWER HERE"
+
+
+def _written_results(source, student) -> list[tuple[int, ExerciseResult]]:
+    """The written answers, by their position in the source: attempted or not (by hand)."""
+    answers = {
+        _nbgrader(c).get("grade_id"): c.source for c in student.cells if is_written_answer(c)
+    }
+    out = []
+    for i, c in enumerate(source.cells):
+        if not is_written_answer(c):
+            continue
+        gid = _nbgrader(c).get("grade_id", "?")
+        pts = float(_nbgrader(c).get("points", 0))
+        text = " ".join(str(answers.get(gid, "")).split())
+        if not text or text == WRITTEN_STUB:
+            result = ExerciseResult(gid, 0.0, pts, "not attempted", manual=True)
+        else:
+            result = ExerciseResult(
+                gid, 0.0, pts, "to grade by hand", f"{len(text.split())} words", manual=True
+            )
+        out.append((i, result))
+    return out
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
@@ -695,6 +758,7 @@ def grade(
     confine: bool | None = None,
     visible_only: bool = False,
     student: str = "",
+    hint_penalty: float = 0.0,
 ) -> GradeReport:
     """Grade ``student_path`` against its source (default: found in ``solutions/`` by content).
 
@@ -704,9 +768,15 @@ def grade(
     for name, value in (("cell_timeout", cell_timeout), ("total_timeout", total_timeout)):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{name}: expected a positive number of seconds, got {value!r}")
+    if (
+        not isinstance(hint_penalty, (int, float))
+        or isinstance(hint_penalty, bool)
+        or hint_penalty < 0
+    ):
+        raise ValueError(f"hint_penalty: expected points ≥ 0 per hint, got {hint_penalty!r}")
     student_path = Path(student_path)
     start = time.monotonic()
-    report = GradeReport(notebook=str(student_path), student=student)
+    report = GradeReport(notebook=str(student_path), student=student, hint_penalty=hint_penalty)
     if source_path is not None and not Path(source_path).is_file():
         raise FileNotFoundError(f"source_path: no source notebook at {source_path}")
     try:
@@ -728,8 +798,7 @@ def grade(
             report.warnings.append(f"matched to {found.name} by its content, not its file name")
     source_path = Path(source_path)
     report.source = str(source_path)
-    hints = nb.metadata.get("rnnbook", {}).get("hints_used", 0)
-    report.hints_used = int(hints) if isinstance(hints, (int, float)) else len(hints or [])
+    per_exercise = hints.hints_used(nb)
     source, released, _ = source_info(source_path)
     tests_from = released if visible_only else source
     the_plan = plan(nb, source, released)
@@ -740,9 +809,29 @@ def grade(
         _run_tests(kernel, source, tests_from, the_plan, report, deadline)
     finally:
         kernel.kill()
+    _add_written_and_hints(report, source, nb, per_exercise)
     report.protections_off = kernel.protections_off
     report.seconds = time.monotonic() - start
     return report
+
+
+def _add_written_and_hints(report: GradeReport, source, nb, per_exercise: dict) -> None:
+    """Put the written answers in source order among the tests; count hints per exercise."""
+    position = {
+        _nbgrader(c).get("grade_id"): i for i, c in enumerate(source.cells) if is_test_cell(c)
+    }
+    ordered = [(position.get(r.grade_id, 0), r) for r in report.results]
+    ordered += _written_results(source, nb)
+    report.results = [r for _, r in sorted(ordered, key=lambda pair: pair[0])]
+    given: set[str] = set()
+    for r in report.results:
+        key = exercise_key(r.grade_id)
+        if key in per_exercise and key not in given:  # counted once, on its first graded cell
+            given.add(key)
+            r.hints = per_exercise[key]
+            if not r.manual and report.hint_penalty:
+                r.points = max(0.0, r.points - report.hint_penalty * r.hints)
+    report.hints_used = sum(per_exercise.values())
 
 
 def _zero_results(source_path: Path, status: str, reason: str) -> list[ExerciseResult]:
@@ -907,6 +996,12 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.@-]+", "_", name).strip(".") or "student"
 
 
+def _cell(result: ExerciseResult | None) -> str:
+    if result is None:
+        return ""
+    return "by hand" if result.manual else _num(result.points)
+
+
 def write_gradebook(reports: list[GradeReport], path: Path) -> None:
     """CSV: student, notebook, points per exercise, total, max, hints used, problem."""
     exercises: list[str] = []
@@ -926,7 +1021,7 @@ def write_gradebook(reports: list[GradeReport], path: Path) -> None:
                 [
                     r.student,
                     Path(r.source).stem if r.source else Path(r.notebook).name,
-                    *[_num(points[e].points) if e in points else "" for e in exercises],
+                    *[_cell(points.get(e)) for e in exercises],
                     _num(r.total),
                     _num(r.max_total),
                     r.hints_used,
@@ -951,6 +1046,12 @@ def main(argv: list[str] | None = None) -> int:
         help="exit with status 1 when a submission scores under this percentage of its points",
     )
     parser.add_argument(
+        "--hint-penalty",
+        type=float,
+        default=0.0,
+        help="points taken off an exercise per hint its student revealed (default 0: none)",
+    )
+    parser.add_argument(
         "--validate",
         action="store_true",
         help="a student's check before handing in: the released (visible) tests only",
@@ -966,7 +1067,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{p}: no such file or folder", file=sys.stderr)
             return 2
     kwargs = dict(
-        cell_timeout=args.cell_timeout, total_timeout=args.timeout, visible_only=args.validate
+        cell_timeout=args.cell_timeout,
+        total_timeout=args.timeout,
+        visible_only=args.validate,
+        hint_penalty=args.hint_penalty,
     )
     if args.source is not None:
         kwargs["source_path"] = args.source

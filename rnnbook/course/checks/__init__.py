@@ -95,3 +95,124 @@ def expect_true(condition: bool, message: str) -> None:
     """Raise CheckFailed with ``message`` unless ``condition`` holds."""
     if not condition:
         raise CheckFailed(message)
+
+
+# ----------------------------------------------------------------------------------------------
+# shared by every notebook's checks: unpacking, closeness, naming a known mistake
+# ----------------------------------------------------------------------------------------------
+
+
+def same(got, expected, *, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """True when ``got`` has ``expected``'s shape and values (to float round-off)."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    expected = np.asarray(expected, dtype=float)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+
+
+def unpack(out, fn_name: str, names: tuple[str, ...]) -> list[np.ndarray]:
+    """A function's tuple of arrays, or CheckFailed saying what it returned instead."""
+    if not (isinstance(out, (tuple, list)) and len(out) == len(names)):
+        got = f"a {type(out).__name__}"
+        if isinstance(out, (tuple, list)):
+            got += f" of length {len(out)}"
+        raise CheckFailed(f"{fn_name} should return a tuple ({', '.join(names)}), got {got}")
+    return [as_float_array(n, v) for n, v in zip(names, out)]
+
+
+def expect_gradient(
+    name: str,
+    got,
+    expected,
+    *,
+    mistakes: list[tuple[object, str]] = (),
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    reference: str = "the correct gradient",
+) -> None:
+    """Check a gradient and, when it is wrong, say how.
+
+    ``mistakes`` lists ``(value a known mistake produces, what the mistake is)``; the first that
+    ``got`` equals names the mistake. Then the generic diagnoses: a flipped sign, a transpose, a
+    constant factor (e.g. a missing 1/B or a doubled term). Otherwise the worst element.
+    """
+    expected = np.asarray(expected, dtype=float)
+    try:
+        got_arr = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} should be a numeric array, got {type(got).__name__}") from None
+    if same(got_arr, expected, rtol=rtol, atol=atol):
+        return
+    for wrong, what in mistakes:
+        if wrong is not None and same(got_arr, wrong, rtol=rtol, atol=atol):
+            raise CheckFailed(f"{name} is wrong: {what}")
+    if got_arr.shape != expected.shape:
+        if got_arr.shape == expected.shape[::-1] and expected.ndim == 2:
+            raise CheckFailed(
+                f"{name} has shape {got_arr.shape}, expected {expected.shape}: it looks "
+                "transposed (a gradient has the shape of the variable it belongs to)"
+            )
+        raise CheckFailed(
+            f"{name} has shape {got_arr.shape}, expected {expected.shape} "
+            "(a gradient has the shape of the variable it belongs to)"
+        )
+    if not np.all(np.isfinite(got_arr)):
+        raise CheckFailed(f"{name} contains NaN or inf")
+    if same(got_arr, -expected, rtol=rtol, atol=atol):
+        raise CheckFailed(f"{name} has the wrong sign: it equals minus {reference}")
+    if expected.ndim == 2 and expected.shape[0] == expected.shape[1]:
+        if same(got_arr, expected.T, rtol=rtol, atol=atol):
+            raise CheckFailed(f"{name} is transposed: it equals the transpose of {reference}")
+    denom = float(np.sum(expected * expected))
+    if denom > 0:
+        k = float(np.sum(got_arr * expected)) / denom
+        if abs(k) > 1e-12 and not np.isclose(k, 1.0) and same(got_arr, k * expected, rtol=rtol):
+            raise CheckFailed(
+                f"{name} is {k:.4g} times {reference}: a factor is missing or extra "
+                "(a sum over the batch or over time counted the wrong number of times?)"
+            )
+    err = np.abs(got_arr - expected)
+    idx = np.unravel_index(int(np.argmax(err)), err.shape)
+    where = ",".join(str(int(i)) for i in idx)
+    raise CheckFailed(
+        f"{name} differs from {reference} at [{where}] by {err[idx]:.2g} "
+        f"(got {got_arr[idx]:.6g}, expected {expected[idx]:.6g})"
+    )
+
+
+def check_choice(
+    name: str, got, correct: str, explanations: dict[str, str], *, options: str = ""
+) -> None:
+    """A multiple-choice answer: one letter among ``explanations``' keys and ``correct``.
+
+    Case and surrounding spaces do not matter. A wrong letter gets its explanation of why it is
+    wrong. Used by the instructors' hidden tests (the answers are not in the students' copy).
+    """
+    got = expect_attempted(got, name)
+    letters = sorted({correct, *explanations})
+    if not isinstance(got, str) or got.strip().lower() not in letters:
+        raise CheckFailed(
+            f"{name} should be one of the letters {', '.join(repr(x) for x in letters)}, "
+            f"got {got!r}"
+        )
+    letter = got.strip().lower()
+    if letter != correct:
+        raise CheckFailed(f"{name} = {letter!r} is not right: {explanations[letter]}")
+
+
+def check_number(
+    name: str, got, expected: float, *, rtol: float = 0.02, atol: float = 0.0, why: str = ""
+) -> None:
+    """A number the student computed or read off a plot, within ``rtol`` (relative)."""
+    got = expect_attempted(got, name)
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} should be a number, got {type(got).__name__}") from None
+    if not np.isfinite(value) or abs(value - expected) > atol + rtol * abs(expected):
+        raise CheckFailed(
+            f"{name} = {value:.6g} is not right (it should be within {rtol:.0%} of the "
+            f"value the grader computed)" + (f": {why}" if why else "")
+        )
