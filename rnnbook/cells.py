@@ -311,6 +311,10 @@ class Cell:
     n_x: int
     n_h: int
 
+    def __init__(self, n_x: int, n_h: int):
+        self.n_x = check_positive("n_x", n_x, integer=True)
+        self.n_h = check_positive("n_h", n_h, integer=True)
+
     def _shapes(self) -> dict[str, tuple[tuple[int, ...], tuple[str, ...]]]:
         raise NotImplementedError
 
@@ -436,8 +440,7 @@ class ElmanCell(Cell):
     cache_type = ElmanCache
 
     def __init__(self, n_x: int, n_h: int, nonlinearity: str = "tanh"):
-        self.n_x = check_positive("n_x", n_x, integer=True)
-        self.n_h = check_positive("n_h", n_h, integer=True)
+        super().__init__(n_x, n_h)
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, _NONLINEARITIES)
 
     def __repr__(self) -> str:
@@ -534,8 +537,7 @@ class JordanCell(Cell):
     owns_output = True
 
     def __init__(self, n_x: int, n_h: int, n_y: int, feedback: str = "output"):
-        self.n_x = check_positive("n_x", n_x, integer=True)
-        self.n_h = check_positive("n_h", n_h, integer=True)
+        super().__init__(n_x, n_h)
         self.n_y = check_positive("n_y", n_y, integer=True)
         self.feedback = check_choice("feedback", feedback, _FEEDBACKS)
 
@@ -634,7 +636,23 @@ class LSTMCache(NamedTuple):
     c_t: np.ndarray  # new cell state
 
 
-class LSTMCell(Cell):
+class GatedCell(Cell):
+    """What the LSTM and the GRU share: ``n_gates`` blocks of n_h rows stacked in U, W and each
+    bias named in ``bias_names``, in PyTorch's gate order."""
+
+    n_gates: int
+    bias_names: tuple[str, ...]
+
+    def _shapes(self):
+        k, n_x, n_h = self.n_gates, self.n_x, self.n_h
+        rows = f"{k}n_h"
+        shapes = {"U": ((k * n_h, n_x), (rows, "n_x")), "W": ((k * n_h, n_h), (rows, "n_h"))}
+        for name in self.bias_names:
+            shapes[name] = ((k * n_h, 1), (rows, "1"))
+        return shapes
+
+
+class LSTMCell(GatedCell):
     """Long short-term memory cell, PyTorch's equations and gate order i, f, g, o:
 
         i = σ(U_i x^(t) + W_i h^(t−1) + b_i)        input gate: how much to write
@@ -650,18 +668,8 @@ class LSTMCell(Cell):
 
     state_type = LSTMState
     cache_type = LSTMCache
-
-    def __init__(self, n_x: int, n_h: int):
-        self.n_x = check_positive("n_x", n_x, integer=True)
-        self.n_h = check_positive("n_h", n_h, integer=True)
-
-    def _shapes(self):
-        n_x, n_h = self.n_x, self.n_h
-        return {
-            "U": ((4 * n_h, n_x), ("4n_h", "n_x")),
-            "W": ((4 * n_h, n_h), ("4n_h", "n_h")),
-            "b": ((4 * n_h, 1), ("4n_h", "1")),
-        }
+    n_gates = 4
+    bias_names = ("b",)
 
     def forward(self, params, state_prev, x_t, *, check: bool = True):
         """One step, the six equations of the class docstring: ``-> (LSTMState(h, c), cache)``."""
@@ -720,7 +728,7 @@ class GRUCache(NamedTuple):
     a_hn: np.ndarray  # W_n h^(t−1) + b_hn, the part the reset gate scales
 
 
-class GRUCell(Cell):
+class GRUCell(GatedCell):
     """Gated recurrent unit, PyTorch's equations and gate order r, z, n:
 
         r = σ(U_r x^(t) + b_xr + W_r h^(t−1) + b_hr)           reset gate
@@ -735,19 +743,8 @@ class GRUCell(Cell):
 
     state_type = GRUState
     cache_type = GRUCache
-
-    def __init__(self, n_x: int, n_h: int):
-        self.n_x = check_positive("n_x", n_x, integer=True)
-        self.n_h = check_positive("n_h", n_h, integer=True)
-
-    def _shapes(self):
-        n_x, n_h = self.n_x, self.n_h
-        return {
-            "U": ((3 * n_h, n_x), ("3n_h", "n_x")),
-            "W": ((3 * n_h, n_h), ("3n_h", "n_h")),
-            "b_x": ((3 * n_h, 1), ("3n_h", "1")),
-            "b_h": ((3 * n_h, 1), ("3n_h", "1")),
-        }
+    n_gates = 3
+    bias_names = ("b_x", "b_h")
 
     def forward(self, params, state_prev, x_t, *, check: bool = True):
         """One step, the four equations of the class docstring: ``-> (GRUState(h), cache)``."""

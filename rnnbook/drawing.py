@@ -811,21 +811,7 @@ def draw_lstm_cell(ax=None, *, show_equations: bool = True, title: str | None = 
     the line along the bottom. With ``show_equations`` the equations of notebook 07 are listed
     on the right, numbered, and each number sits beside the parts that compute it.
     """
-    _check_ax(ax)
-    show_equations = _check_flag("show_equations", show_equations)
-    _check_title(title)
-    graph = cell_diagrams.lstm_cell_graph()
-    return _draw_cell(
-        graph,
-        _LSTM_POS,
-        _LSTM_GATES,
-        cell_diagrams.LSTM_EQUATIONS,
-        ["c_prev", "mul_f", "add", "c_t"],
-        "cell state",
-        title if title is not None else "LSTM cell, one step",
-        ax,
-        show_equations,
-    )
+    return _draw_gated_cell("lstm", ax, show_equations, title)
 
 
 def draw_gru_cell(ax=None, *, show_equations: bool = True, title: str | None = None):
@@ -836,21 +822,26 @@ def draw_gru_cell(ax=None, *, show_equations: bool = True, title: str | None = N
     ``n``). The reset gate ``r`` feeds only the candidate, whose recurrent part it scales.
     Equations as in :func:`draw_lstm_cell`.
     """
+    return _draw_gated_cell("gru", ax, show_equations, title)
+
+
+def _draw_gated_cell(kind: str, ax, show_equations, title):
     _check_ax(ax)
     show_equations = _check_flag("show_equations", show_equations)
     _check_title(title)
-    graph = cell_diagrams.gru_cell_graph()
-    return _draw_cell(
-        graph,
-        _GRU_POS,
-        _GRU_GATES,
-        cell_diagrams.GRU_EQUATIONS,
-        ["h_prev", "mul_z", "add", "h_t"],
-        "the state itself (no separate cell state)",
-        title if title is not None else "GRU cell, one step",
-        ax,
-        show_equations,
-    )
+    if kind == "lstm":
+        graph, pos, gates = cell_diagrams.lstm_cell_graph(), _LSTM_POS, _LSTM_GATES
+        equations, path = cell_diagrams.LSTM_EQUATIONS, ["c_prev", "mul_f", "add", "c_t"]
+        path_label, default_title = "cell state", "LSTM cell, one step"
+    else:
+        graph, pos, gates = cell_diagrams.gru_cell_graph(), _GRU_POS, _GRU_GATES
+        equations, path = cell_diagrams.GRU_EQUATIONS, ["h_prev", "mul_z", "add", "h_t"]
+        path_label, default_title = (
+            "the state itself (no separate cell state)",
+            "GRU cell, one step",
+        )
+    title = title if title is not None else default_title
+    return _draw_cell(graph, pos, gates, equations, path, path_label, title, ax, show_equations)
 
 
 # --------------------------------------------------------------------------------------------
