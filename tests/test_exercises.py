@@ -261,3 +261,17 @@ def test_hints_are_shown_one_at_a_time():
         hints("ex9")
     with pytest.raises(ValueError, match="one to three hints"):
         Hints("04", {"ex1": []})
+
+
+def test_a_hint_asked_for_in_an_answer_cell_costs_nothing(tmp_path):
+    source = _tiny_source()
+    nbformat.write(source, tmp_path / "source.ipynb")
+    student = copy.deepcopy(source)
+    student.cells[0].source = (
+        "from rnnbook.course.checks import nb01 as checks\n"
+        'checks.hint("ex1")\n'
+        "def f():\n    return 1\n"
+    )
+    nbformat.write(student, tmp_path / "student.ipynb")
+    report = grading.grade(tmp_path / "student.ipynb", tmp_path / "source.ipynb")
+    assert report.total == report.max_total == 1, report.format()

@@ -576,6 +576,12 @@ def _install_course_stub():  # pragma: no cover - runs in the kernel
         def __getattr__(self, name):
             if name.startswith("__"):
                 raise AttributeError(name)
+            if name == "hint":  # a hint asked for in an answer cell: shown already, no answer
+                return lambda *args, **kwargs: None
+            if name in {"checks", "hints"} or (name[:2] == "nb" and name[2:].isdigit()):
+                import importlib
+
+                return importlib.import_module(f"{self.__name__}.{name}")  # a stub submodule
 
             def absent(*args, **kwargs):
                 raise RuntimeError(
