@@ -50,10 +50,13 @@ grade: $(STAMP)
 	$(BIN)/python -m rnnbook.course.grading "$(NB)"
 
 # A class: DIR holds one notebook per student, or one folder per student (nbgrader's layout).
+# HINT_PENALTY: points taken per hint a student revealed (default 0: hints are free)
 WORKERS ?= 2
+HINT_PENALTY ?= 0
 grade-class: $(STAMP)
-	@test -n "$(DIR)" || (echo "usage: make grade-class DIR=submissions/ [WORKERS=4]" && exit 2)
+	@test -n "$(DIR)" || (echo "usage: make grade-class DIR=submissions/ [WORKERS=4] [HINT_PENALTY=0.5]" && exit 2)
 	$(BIN)/python -m rnnbook.course.grading "$(DIR)" --workers $(WORKERS) \
+		--hint-penalty $(HINT_PENALTY) \
 		--gradebook "$(DIR)/../gradebook.csv" --feedback "$(DIR)/../feedback"
 
 clean-outputs: $(STAMP)
