@@ -12,8 +12,8 @@ Two surfaces, both numpy only:
 
       L(θ) = ½ a θ₂² + ½ k (θ₁ − m)² + H σ(s (θ₁ − c − κ θ₂))
 
-  (notebook 05 writes the wall's position c as θ_wall and its tilt κ as γ, since c and κ mean
-  other things in the course).
+  (notebook 05 writes a, k, m, s and c as k₂, k₁, θ₁*, S and θ_wall, since those letters mean
+  other things in the course, and uses the default tilt κ = 1/2).
 
   The wall has height H, steepness s and, at its middle, slope H s / 4 across it.
 - :func:`one_unit_rnn_loss`, the example of Pascanu et al.: a single recurrent unit
