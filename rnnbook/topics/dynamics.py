@@ -1,4 +1,4 @@
-"""Dynamical systems and Euler's method (notebook 01).
+"""Dynamical systems and Euler's method (notebook 01), and the input-free RNN (notebook 05).
 
 A discrete dynamical system applies the same map f with the same parameters θ at every step,
 
@@ -11,7 +11,7 @@ for the hidden state),
     s^(t+1) = s^(t) + Δt g(s^(t), t).
 
 A recurrent network with its input switched off is such a discrete system,
-h^(t) = φ(W h^(t-1)) (notebook 03): :func:`iterate` runs it and :func:`lyapunov_max` measures
+h^(t) = φ(W h^(t-1)) (notebook 05): :func:`iterate` runs it and :func:`lyapunov_max` measures
 whether nearby trajectories converge (λ_max < 0) or separate exponentially (λ_max > 0, chaos).
 
 States are numpy arrays of any shape (a scalar is a 0-d array); times are floats. A run of
@@ -94,7 +94,7 @@ def iterate(
     """Run the autonomous map h^(t) = f(h^(t-1)) for ``steps`` steps from ``h0``.
 
     Returns all the states, ``(steps + 1, *h0.shape)``: row 0 is h^(0). This is :func:`unfold`
-    under the name used for a network's hidden state; for the input-free RNN of notebook 03 pass
+    under the name used for a network's hidden state; for the input-free RNN of notebook 05 pass
     ``f = lambda h: np.tanh(W @ h)``.
     """
     return unfold(f, h0, steps, max_steps=max_steps)
