@@ -68,24 +68,24 @@ def plot_loglog_error(hs, errors: dict, *, ax=None, reference_orders=(1,), title
         ax.loglog(hs, err, "o-", label=label)
     for p, err in zip(reference_orders, errors.values()):
         ref = np.asarray(err)[0] * (hs / hs[0]) ** p
-        ax.loglog(hs, ref, "k--", lw=0.8, label=f"∝ h^{p}")
-    ax.set(xlabel="step size h", ylabel="max |error|", title=title)
+        ax.loglog(hs, ref, "k--", lw=0.8, label=f"∝ Δt^{p}")
+    ax.set(xlabel="step size Δt", ylabel="max |error|", title=title)
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3, which="both")
     return ax
 
 
-def oscillator_figure(h=0.05, k=2.0, m=1.0, A=0.5, t1=20.0, s0=1.0, v0=0.0):
+def oscillator_figure(dt=0.05, k=2.0, m=1.0, A=0.5, t1=20.0, s0=1.0, v0=0.0):
     """Euler's trajectory of the forced oscillator against the exact solution; returns the Figure.
 
     Left: s(t) over time. Right: the phase portrait (s, v).
     """
-    ts, euler_states = dynamics.euler(dynamics.oscillator_rhs(k, m, A), [s0, v0], 0.0, t1, h)
+    ts, euler_states = dynamics.euler(dynamics.oscillator_rhs(k, m, A), [s0, v0], 0.0, t1, dt)
     exact = dynamics.oscillator_exact(ts, k, m, A, s0, v0)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
     plot_series(
         ts,
-        {"exact": exact[:, 0], f"Euler, h = {h:g}": euler_states[:, 0]},
+        {"exact": exact[:, 0], f"Euler, Δt = {dt:g}": euler_states[:, 0]},
         ax=left,
         title=f"m s'' = -k s + A cos t   (k = {k:g}, m = {m:g}, A = {A:g})",
         styles={"exact": "k-"},
@@ -99,25 +99,27 @@ def oscillator_figure(h=0.05, k=2.0, m=1.0, A=0.5, t1=20.0, s0=1.0, v0=0.0):
     return fig
 
 
-def oscillator_widget(h=0.05, k=2.0, m=1.0, A=0.5, t1=20.0):
-    """Sliders for h, k, m and A that redraw :func:`oscillator_figure`; returns the widget box.
+def oscillator_widget(dt=0.05, k=2.0, m=1.0, A=0.5, t1=20.0):
+    """Sliders for the step dt (Δt), k, m and A that redraw :func:`oscillator_figure`.
+
+    Returns the widget box.
 
     Show it by making it the last expression of a cell; it draws once on creation.
     """
     import ipywidgets as widgets
 
     steps = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4]
-    if h not in steps:
-        raise ValueError(f"h: expected one of the slider's steps {steps}, got {h!r}")
+    if dt not in steps:
+        raise ValueError(f"dt: expected one of the slider's steps {steps}, got {dt!r}")
     sliders = {
-        "h": widgets.SelectionSlider(options=steps, value=h, description="h"),
+        "dt": widgets.SelectionSlider(options=steps, value=dt, description="Δt"),
         "k": widgets.FloatSlider(value=k, min=0.25, max=4.0, step=0.25, description="k"),
         "m": widgets.FloatSlider(value=m, min=0.25, max=4.0, step=0.25, description="m"),
         "A": widgets.FloatSlider(value=A, min=0.0, max=2.0, step=0.1, description="A"),
     }
 
-    def draw(h, k, m, A):
-        fig = oscillator_figure(h=h, k=k, m=m, A=A, t1=t1)
+    def draw(dt, k, m, A):
+        fig = oscillator_figure(dt=dt, k=k, m=m, A=A, t1=t1)
         plt.show(fig)
 
     out = widgets.interactive_output(draw, sliders)

@@ -217,7 +217,7 @@ def test_autograd_graph_refuses_names_that_are_not_tensors():
 def test_euler_refuses_a_step_that_would_run_for_minutes():
     with pytest.raises(
         ValueError,
-        match=r"h: expected a step giving at most max_steps = 1,000,000 steps, got 1e-09, which gives 10,000,000,000 steps",
+        match=r"dt: expected a step giving at most max_steps = 1,000,000 steps, got 1e-09, which gives 10,000,000,000 steps",
     ):
         dynamics.euler(dynamics.decay_rhs(1.0), 1.0, 0.0, 10.0, 1e-9)
 
@@ -230,7 +230,7 @@ def test_euler_runs_a_long_integration_when_asked_to():
 
 
 def test_rk4_refuses_a_step_that_would_run_for_minutes():
-    with pytest.raises(ValueError, match=r"h: expected a step giving at most max_steps"):
+    with pytest.raises(ValueError, match=r"dt: expected a step giving at most max_steps"):
         dynamics.rk4(dynamics.decay_rhs(1.0), 1.0, 0.0, 1.0, 1e-8)
 
 
@@ -602,8 +602,8 @@ def test_plot_loglog_error_refuses_zero_errors():
 
 def test_oscillator_widget_refuses_a_step_not_on_its_slider():
     pytest.importorskip("ipywidgets")
-    with pytest.raises(ValueError, match=r"h: expected one of the slider's steps .*got 0.03"):
-        plotting.oscillator_widget(h=0.03)
+    with pytest.raises(ValueError, match=r"dt: expected one of the slider's steps .*got 0.03"):
+        plotting.oscillator_widget(dt=0.03)
 
 
 # ------------------------------------------------------------------------------ every other entry point
@@ -686,10 +686,10 @@ BAD_INPUTS = {
         ValueError,
         "steps: expected a finite number >= 0, got -1",
     ),
-    "euler_step zero h": (
+    "euler_step zero dt": (
         lambda: dynamics.euler_step(dynamics.decay_rhs(), 1.0, 0.0, 0.0),
         ValueError,
-        "h: expected a finite number > 0, got 0.0",
+        "dt: expected a finite number > 0, got 0.0",
     ),
     "decay_rhs negative": (
         lambda: dynamics.decay_rhs(-1.0),
@@ -719,12 +719,12 @@ BAD_INPUTS = {
     "convergence_order one point": (
         lambda: dynamics.convergence_order([0.1], [0.1]),
         ValueError,
-        r"errors: expected as many values as hs \(1, at least 2\), got 1",
+        r"errors: expected as many values as dts \(1, at least 2\), got 1",
     ),
     "convergence_order zero error": (
         lambda: dynamics.convergence_order([0.1, 0.2], [0.0, 0.1]),
         ValueError,
-        "hs, errors: expected positive values",
+        "dts, errors: expected positive values",
     ),
     "lyapunov_max h0 shape": (
         lambda: dynamics.lyapunov_max(np.eye(2), np.ones(3), 10),
@@ -976,9 +976,9 @@ BAD_INPUTS = {
     ),
     # plotting
     "oscillator_figure zero step": (
-        lambda: plotting.oscillator_figure(h=0.0),
+        lambda: plotting.oscillator_figure(dt=0.0),
         ValueError,
-        "h: expected a finite number > 0, got 0.0",
+        "dt: expected a finite number > 0, got 0.0",
     ),
     "plot_series list": (
         lambda: plotting.plot_series([0, 1], [[1, 2]]),

@@ -67,3 +67,27 @@ def test_errors_name_the_argument():
         )
     with pytest.raises(ValueError, match="theta0: expected shape"):
         gradient_cliff.descend(gradient_cliff.CliffSurface(), [0.0, 0.0, 0.0], 0.1, 3)
+
+
+def test_fixed_points_of_the_unit_solve_its_equation_and_border_the_basins():
+    one = gradient_cliff.one_unit_fixed_points(2.0, -5.0)
+    three = gradient_cliff.one_unit_fixed_points(16.0, -9.45)
+    assert len(one) == 1 and len(three) == 3
+    for w, b, points in ((2.0, -5.0, one), (16.0, -9.45, three)):
+        assert np.allclose(w / (1 + np.exp(-points)) + b, points, atol=1e-8)
+    # the middle fixed point separates the basins: start just below it, end at the lower one
+    low, mid, high = three
+    for start, end in ((mid - 0.01, low), (mid + 0.01, high)):
+        h = start
+        for _ in range(500):
+            h = 16.0 / (1 + np.exp(-h)) - 9.45
+        assert np.isclose(h, end, atol=1e-6)
+
+
+def test_fixed_point_errors_name_the_argument():
+    with pytest.raises(TypeError, match="w: expected a real number, got str"):
+        gradient_cliff.one_unit_fixed_points("2", 0.0)
+    with pytest.raises(ValueError, match="b: expected a finite number, got nan"):
+        gradient_cliff.one_unit_fixed_points(2.0, float("nan"))
+    with pytest.raises(ValueError, match="resolution: expected at least 3 grid points, got 2"):
+        gradient_cliff.one_unit_fixed_points(2.0, 0.0, resolution=2)

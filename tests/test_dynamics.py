@@ -61,11 +61,11 @@ def test_unfold_and_drive():
     [
         (
             lambda: dynamics.euler(dynamics.decay_rhs(), 1.0, 0.0, 1.0, -0.1),
-            "h: expected a finite number > 0",
+            "dt: expected a finite number > 0",
         ),
         (
             lambda: dynamics.euler(dynamics.decay_rhs(), 1.0, 0.0, 1.0, 0.3),
-            "h: expected a step that divides",
+            "dt: expected a step that divides",
         ),
         (
             lambda: dynamics.euler(dynamics.decay_rhs(), 1.0, 1.0, 0.0, 0.1),

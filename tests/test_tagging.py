@@ -106,3 +106,36 @@ def test_input_errors_name_the_argument():
         tagging.encode(bad, tagging.make_vocab())
     with pytest.raises(ValueError, match="predicted: expected the shape"):
         tagging.token_accuracy(torch.zeros(2, 3), torch.zeros(2, 4))
+
+
+def test_order_sentences_start_with_a_name_or_a_verb_told_apart_by_the_next_word():
+    data = tagging.make_dataset(400, np.random.default_rng(2), orders=True)
+    vocab = tagging.make_vocab()
+    first_tags = [tags[0] for tags in data.tags]
+    assert 0.4 < np.mean(first_tags) < 0.6  # half names, half orders
+    for words, tags in zip(data.sentences, data.tags):
+        assert words[0] in tagging.ORDER_WORDS and all(w in vocab for w in words)
+        # the second word decides: an object after a verb, a modal or a verb after a name
+        assert (words[1] in ("the", "a", "deep")) == (tags[0] == 0), words
+
+
+def test_only_a_bidirectional_tagger_tags_the_first_word_of_an_order():
+    rng = np.random.default_rng(0)
+    vocab = tagging.make_vocab()
+    train = tagging.encode(tagging.make_dataset(1000, rng, orders=True), vocab)
+    test_ids, test_tags = tagging.encode(tagging.make_dataset(300, rng, orders=True), vocab)
+    first = {}
+    for bidirectional in (False, True):
+        torch.manual_seed(0)
+        model = tagging.Tagger(len(vocab), d_embed=8, n_h=16, bidirectional=bidirectional)
+        tagging.train_tagger(model, *train, steps=60, batch_size=32)
+        guess = tagging.predict(model, test_ids)
+        first[bidirectional] = tagging.token_accuracy(guess[:, :1], test_tags[:, :1])
+    assert abs(first[False] - 0.5) < 0.1 and first[True] >= 0.95, first
+
+
+def test_bidirectional_must_be_a_bool():
+    with pytest.raises(TypeError, match="bidirectional: expected True or False, got str"):
+        tagging.Tagger(10, bidirectional="yes")
+    with pytest.raises(TypeError, match="rng: expected a numpy Generator"):
+        tagging.make_order_sentence(0)

@@ -1,16 +1,17 @@
-"""Dynamical systems and Euler's method (notebook 01).
+"""Dynamical systems and Euler's method (notebook 01), and the input-free RNN (notebook 05).
 
 A discrete dynamical system applies the same map f with the same parameters θ at every step,
 
     s^(t) = f(s^(t-1); θ),
 
 and a continuous one is given by its rate of change, ds/dt = g(s, t). Euler's method turns the
-second into the first: with a step size h,
+second into the first: with a step size Δt (``dt`` in code; the lecture notes call it h, which the course keeps
+for the hidden state),
 
-    s^(t+1) = s^(t) + h g(s^(t), t).
+    s^(t+1) = s^(t) + Δt g(s^(t), t).
 
 A recurrent network with its input switched off is such a discrete system,
-h^(t) = φ(W h^(t-1)) (notebook 03): :func:`iterate` runs it and :func:`lyapunov_max` measures
+h^(t) = φ(W h^(t-1)) (notebook 05): :func:`iterate` runs it and :func:`lyapunov_max` measures
 whether nearby trajectories converge (λ_max < 0) or separate exponentially (λ_max > 0, chaos).
 
 States are numpy arrays of any shape (a scalar is a 0-d array); times are floats. A run of
@@ -93,7 +94,7 @@ def iterate(
     """Run the autonomous map h^(t) = f(h^(t-1)) for ``steps`` steps from ``h0``.
 
     Returns all the states, ``(steps + 1, *h0.shape)``: row 0 is h^(0). This is :func:`unfold`
-    under the name used for a network's hidden state; for the input-free RNN of notebook 03 pass
+    under the name used for a network's hidden state; for the input-free RNN of notebook 05 pass
     ``f = lambda h: np.tanh(W @ h)``.
     """
     return unfold(f, h0, steps, max_steps=max_steps)
@@ -160,69 +161,69 @@ def drive(f: Callable[[np.ndarray, np.ndarray], np.ndarray], s0, xs: Sequence) -
     return np.stack(states)
 
 
-def euler_step(g: RHS, s, t: float, h: float) -> np.ndarray:
-    """One step of Euler's method: s + h g(s, t); ``s`` any shape, the result the same shape."""
+def euler_step(g: RHS, s, t: float, dt: float) -> np.ndarray:
+    """One step of Euler's method: s + Δt g(s, t); ``s`` any shape, the result the same shape."""
     _check_callable("g", g)
-    check_positive("h", h)
+    check_positive("dt", dt)
     s = _state("s", s)
-    return s + h * np.asarray(g(s, t), dtype=float)
+    return s + dt * np.asarray(g(s, t), dtype=float)
 
 
 def euler(
-    g: RHS, s0, t0: float, t1: float, h: float, *, max_steps: int = MAX_STEPS
+    g: RHS, s0, t0: float, t1: float, dt: float, *, max_steps: int = MAX_STEPS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Integrate ds/dt = g(s, t) from t0 to t1 with Euler's method and step size h.
+    """Integrate ds/dt = g(s, t) from t0 to t1 with Euler's method and step size dt (Δt).
 
-    Returns ``(ts, states)``: ``ts (n + 1,)`` with ``ts[k] = t0 + k h`` and ``states
+    Returns ``(ts, states)``: ``ts (n + 1,)`` with ``ts[k] = t0 + k dt`` and ``states
     (n + 1, *s0.shape)`` with ``states[k]`` ≈ s(ts[k]). The number of steps n is
-    round((t1 - t0) / h); h must divide the interval (to 1e-9 relative). A step so small that
+    round((t1 - t0) / dt); dt must divide the interval (to 1e-9 relative). A step so small that
     n exceeds ``max_steps`` is refused with the count, before any work is done.
     """
     _check_callable("g", g)
-    check_positive("h", h)
+    check_positive("dt", dt)
     t0, t1 = _check_time("t0", t0), _check_time("t1", t1)
     if t1 <= t0:
         raise ValueError(f"t1: expected a finite time after t0 = {t0!r}, got {t1!r}")
     check_positive("max_steps", max_steps, integer=True)
-    ratio = (t1 - t0) / h
+    ratio = (t1 - t0) / dt
     if ratio > max_steps + 0.5:
         raise ValueError(
-            f"h: expected a step giving at most max_steps = {max_steps:,} steps, got {h!r}, "
+            f"dt: expected a step giving at most max_steps = {max_steps:,} steps, got {dt!r}, "
             f"which gives {ratio:,.0f} steps from t0 = {t0:g} to t1 = {t1:g}; pass a larger "
             "max_steps to run that long on purpose"
         )
     n = int(round(ratio))
-    if n < 1 or abs(n * h - (t1 - t0)) > 1e-9 * max(1.0, abs(t1 - t0)):
+    if n < 1 or abs(n * dt - (t1 - t0)) > 1e-9 * max(1.0, abs(t1 - t0)):
         raise ValueError(
-            f"h: expected a step that divides t1 - t0 = {t1 - t0:g} a whole number of times, "
-            f"got {h!r} ({(t1 - t0) / h:g} steps)"
+            f"dt: expected a step that divides t1 - t0 = {t1 - t0:g} a whole number of times, "
+            f"got {dt!r} ({(t1 - t0) / dt:g} steps)"
         )
-    ts = t0 + h * np.arange(n + 1)
+    ts = t0 + dt * np.arange(n + 1)
     states = [_state("s0", s0)]
     for i in range(n):
-        states.append(euler_step(g, states[-1], ts[i], h))
+        states.append(euler_step(g, states[-1], ts[i], dt))
     return ts, np.stack(states)
 
 
 def rk4(
-    g: RHS, s0, t0: float, t1: float, h: float, *, max_steps: int = MAX_STEPS
+    g: RHS, s0, t0: float, t1: float, dt: float, *, max_steps: int = MAX_STEPS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The classical fourth-order Runge-Kutta method: a high-accuracy reference (error ∝ h⁴).
+    """The classical fourth-order Runge-Kutta method: a high-accuracy reference (error ∝ Δt⁴).
 
     Same arguments, checks and shapes as :func:`euler`: ``ts (n + 1,)``, ``states (n + 1,
     *s0.shape)``.
     """
     _check_callable("g", g)
     # validates every argument and builds the grid
-    ts, _ = euler(lambda s, t: np.zeros_like(s), s0, t0, t1, h, max_steps=max_steps)
+    ts, _ = euler(lambda s, t: np.zeros_like(s), s0, t0, t1, dt, max_steps=max_steps)
     states = [_state("s0", s0)]
     for t in ts[:-1]:
         s = states[-1]
         k1 = np.asarray(g(s, t))
-        k2 = np.asarray(g(s + h / 2 * k1, t + h / 2))
-        k3 = np.asarray(g(s + h / 2 * k2, t + h / 2))
-        k4 = np.asarray(g(s + h * k3, t + h))
-        states.append(s + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
+        k2 = np.asarray(g(s + dt / 2 * k1, t + dt / 2))
+        k3 = np.asarray(g(s + dt / 2 * k2, t + dt / 2))
+        k4 = np.asarray(g(s + dt * k3, t + dt))
+        states.append(s + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
     return ts, np.stack(states)
 
 
@@ -233,7 +234,7 @@ def decay_rhs(lam: float = 1.0) -> RHS:
 
 
 def euler_stability_limit(lam: float) -> float:
-    """The largest stable Euler step for ds/dt = -λ s: |1 - hλ| ≤ 1 holds for h ≤ 2/λ."""
+    """The largest stable Euler step for ds/dt = -λ s: |1 - Δt λ| ≤ 1 holds for Δt ≤ 2/λ."""
     check_positive("lam", lam)
     return 2.0 / lam
 
@@ -276,13 +277,13 @@ def oscillator_exact(t, k: float = 1.0, m: float = 1.0, A: float = 0.0, s0=1.0, 
     return np.stack([s, v], axis=-1)
 
 
-def convergence_order(hs, errors) -> float:
-    """The slope of log(error) against log(h): about 1 for Euler, 4 for RK4."""
-    hs, errors = np.asarray(hs, dtype=float), np.asarray(errors, dtype=float)
-    if hs.shape != errors.shape or hs.size < 2:
+def convergence_order(dts, errors) -> float:
+    """The slope of log(error) against log(Δt): about 1 for Euler, 4 for RK4."""
+    dts, errors = np.asarray(dts, dtype=float), np.asarray(errors, dtype=float)
+    if dts.shape != errors.shape or dts.size < 2:
         raise ValueError(
-            f"errors: expected as many values as hs ({hs.size}, at least 2), got {errors.size}"
+            f"errors: expected as many values as dts ({dts.size}, at least 2), got {errors.size}"
         )
-    if np.any(hs <= 0) or np.any(errors <= 0):
-        raise ValueError("hs, errors: expected positive values (their logarithms are fitted)")
-    return float(np.polyfit(np.log(hs), np.log(errors), 1)[0])
+    if np.any(dts <= 0) or np.any(errors <= 0):
+        raise ValueError("dts, errors: expected positive values (their logarithms are fitted)")
+    return float(np.polyfit(np.log(dts), np.log(errors), 1)[0])

@@ -6,8 +6,8 @@ cognitive tasks: a simple and flexible framework".  torch shapes follow PyTorch,
 stored as in the course, ``W[i, j]`` = connection *from* neuron j *to* neuron i, so a column
 belongs to the presynaptic (sending) neuron.
 
-The model, the Euler discretisation of ``tau dh/dt = -h + W r + U x + b`` with
-``alpha = dt / tau``::
+The model, the Euler discretisation of ``T_c dh/dt = -h + W r + U x + b`` (T_c the time
+constant) with ``alpha = dt / T_c``::
 
     h^(t) = (1 - alpha) h^(t-1) + alpha (W r^(t-1) + U x^(t) + b) + sqrt(2 alpha) sigma xi^(t)   (N1)
     r^(t) = relu(h^(t))                                          (N2: firing rates are >= 0)

@@ -10,13 +10,17 @@ Two surfaces, both numpy only:
 - :class:`CliffSurface`, a two-parameter toy: a quadratic bowl whose minimum sits beyond a steep
   sigmoid wall, so that the best reachable point is at the foot of the wall,
 
-      L(θ) = ½ a θ₂² + ½ k (θ₁ − m)² + H σ(s (θ₁ − c − κ θ₂)).
+      L(θ) = ½ a θ₂² + ½ k (θ₁ − m)² + H σ(s (θ₁ − c − κ θ₂))
+
+  (notebook 05 writes a, k, m, s and c as k₂, k₁, θ₁*, S and θ_wall, since those letters mean
+  other things in the course, and uses the default tilt κ = 1/2).
 
   The wall has height H, steepness s and, at its middle, slope H s / 4 across it.
 - :func:`one_unit_rnn_loss`, the example of Pascanu et al.: a single recurrent unit
   h^(t) = w σ(h^(t−1)) + b run for T steps from h^(0), with loss (h^(T) − target)². Near the
-  values of (w, b) where the unit's dynamics change from one fixed point to two, h^(T) jumps, and
-  the loss surface has a wall.
+  values of (w, b) where the unit has two stable fixed points and the unstable one between them
+  passes through h^(0), h^(T) jumps from one to the other, and the loss surface has a wall.
+  :func:`one_unit_fixed_points` finds the fixed points of the unit for one (w, b).
 
 :func:`descend` runs gradient descent on any surface with a ``grad`` method, optionally clipping
 each gradient with ``rnnbook.bptt.clip_grad_norm`` or ``clip_grad_value``.
@@ -33,7 +37,7 @@ from rnnbook._validate import check_array, check_choice, check_positive
 from rnnbook.bptt import clip_grad_norm, clip_grad_value
 from rnnbook.cells import sigmoid
 
-__all__ = ["CliffSurface", "MAX_STEPS", "descend", "one_unit_rnn_loss"]
+__all__ = ["CliffSurface", "MAX_STEPS", "descend", "one_unit_fixed_points", "one_unit_rnn_loss"]
 
 MAX_STEPS = 1_000_000
 """The most steps :func:`descend` and :func:`one_unit_rnn_loss` take."""
@@ -168,3 +172,42 @@ def one_unit_rnn_loss(w, b, *, steps: int = 50, h0: float = 0.5, target: float =
     for _ in range(steps):
         h = w * sigmoid(h) + b
     return (h - target) ** 2
+
+
+def one_unit_fixed_points(w: float, b: float, *, resolution: int = 200_001) -> np.ndarray:
+    """The fixed points h* = w σ(h*) + b of the one-unit RNN, in increasing order.
+
+    Every fixed point lies between b and w + b (σ is between 0 and 1), so the function looks for
+    sign changes of w σ(h) + b − h on a grid of ``resolution`` points spanning that interval
+    (widened by 1) and refines each by bisection to 1e-12. One fixed point: the unit forgets its
+    start; three: two stable ones and an unstable one between them, the border of their basins.
+    A fixed point where the curve only touches the diagonal (at a bifurcation) can be missed.
+    """
+    for name, value in (("w", w), ("b", b)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
+        if not np.isfinite(value):
+            raise ValueError(f"{name}: expected a finite number, got {value!r}")
+    check_positive("resolution", resolution, integer=True)
+    if resolution < 3:
+        raise ValueError(f"resolution: expected at least 3 grid points, got {resolution}")
+
+    def excess(h):
+        return w * sigmoid(h) + b - h
+
+    h = np.linspace(min(b, w + b) - 1.0, max(b, w + b) + 1.0, resolution)
+    F = excess(h)
+    roots = []
+    for i in np.flatnonzero(np.sign(F[:-1]) * np.sign(F[1:]) <= 0):
+        lo, hi = h[i], h[i + 1]
+        if F[i] == 0.0:
+            roots.append(lo)
+            continue
+        while hi - lo > 1e-12:
+            mid = 0.5 * (lo + hi)
+            if np.sign(excess(mid)) == np.sign(excess(lo)):
+                lo = mid
+            else:
+                hi = mid
+        roots.append(0.5 * (lo + hi))
+    return np.unique(np.round(roots, 9))

@@ -8,10 +8,16 @@ others ("will gave the bill to mark" → 1 0 0 0 0 1; "jon will mark the exams" 
 Whether they are names depends on the words before them (a subject position, or after "to"), so
 a tagger that looks at one word at a time cannot get them all right, and a recurrent one can.
 
+:func:`make_order_sentence` writes a harder kind: sentences that start with "mark" or "bill",
+which is a name ("mark gave a talk") or a verb giving an order ("mark the exams today"). Only
+the word *after* it decides, so a tagger that reads left to right must guess, and a
+bidirectional one (``Tagger(..., bidirectional=True)``) can see the answer.
+
 Shapes follow PyTorch with ``batch_first=True``: token ids ``(B, T)``, tags ``(B, T)``, logits
 ``(B, T, 2)``. Sentences of different lengths are padded at the end with ``PAD_TAG`` in the
 tags (ignored by the loss and by the accuracy); a unidirectional tagger reads left to right, so
-padding after a sentence never changes its outputs inside the sentence.
+padding after a sentence never changes its outputs inside the sentence (a bidirectional one
+reads the padding first on its backward pass, and learns to ignore it).
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ __all__ = [
     "PAD",
     "PAD_TAG",
     "make_sentence",
+    "ORDER_WORDS",
+    "make_order_sentence",
     "TaggingData",
     "make_dataset",
     "make_vocab",
@@ -60,6 +68,7 @@ _OBJECTS = (
     ("a", "talk"),
 )
 _TAILS = (("today",), ("on", "monday"), ("again",))
+ORDER_WORDS = ("mark", "bill")  # names, and verbs that can start an order
 
 
 def _name(rng: np.random.Generator) -> str:
@@ -88,6 +97,35 @@ def make_sentence(rng: np.random.Generator) -> tuple[list[str], list[int]]:
     else:
         words.append((_VERBS_PAST[rng.integers(5)], 0))
     words += [(w, 0) for w in _OBJECTS[rng.integers(len(_OBJECTS))]]
+    if rng.random() < 0.4:
+        words += [("to", 0), (_name(rng), 1)]
+    if rng.random() < 0.4:
+        words += [(w, 0) for w in _TAILS[rng.integers(len(_TAILS))]]
+    return [w for w, _ in words], [t for _, t in words]
+
+
+def make_order_sentence(rng: np.random.Generator) -> tuple[list[str], list[int]]:
+    """A sentence that starts with "mark" or "bill", and its tags: half orders, half statements.
+
+    order (first word a verb, tag 0): "mark the exams today", "bill the students to ada";
+    statement (first word a name, tag 1): "mark gave a talk", "bill will pay the bill".
+    The first word is the same in both; the second decides ("the", "a", "deep" after a verb;
+    a modal or a verb after a name). The rest follows :func:`make_sentence`.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng: expected a numpy Generator, got {type(rng).__name__}")
+    first = ORDER_WORDS[rng.integers(len(ORDER_WORDS))]
+    if rng.random() < 0.5:  # an order: verb, then its object
+        words = [(first, 0)]
+        objects = _OBJECTS + (("the", "students"),)
+        words += [(w, 0) for w in objects[rng.integers(len(objects))]]
+    else:  # a statement about a person: name, then a verb phrase
+        words = [(first, 1)]
+        if rng.random() < 0.5:
+            words += [(_MODALS[rng.integers(3)], 0), (_VERBS_BASE[rng.integers(5)], 0)]
+        else:
+            words.append((_VERBS_PAST[rng.integers(5)], 0))
+        words += [(w, 0) for w in _OBJECTS[rng.integers(len(_OBJECTS))]]
     if rng.random() < 0.4:
         words += [("to", 0), (_name(rng), 1)]
     if rng.random() < 0.4:
@@ -138,10 +176,11 @@ def _check_tags(name: str, tags: torch.Tensor) -> None:
         )
 
 
-def make_dataset(n: int, rng: np.random.Generator) -> TaggingData:
-    """``n`` sentences of :func:`make_sentence`."""
+def make_dataset(n: int, rng: np.random.Generator, *, orders: bool = False) -> TaggingData:
+    """``n`` sentences of :func:`make_sentence`, or of :func:`make_order_sentence` if ``orders``."""
     check_positive("n", n, integer=True)
-    pairs = [make_sentence(rng) for _ in range(n)]
+    make = make_order_sentence if orders else make_sentence
+    pairs = [make(rng) for _ in range(n)]
     return TaggingData([s for s, _ in pairs], [t for _, t in pairs])
 
 
@@ -182,19 +221,32 @@ class Tagger(nn.Module):
 
     e^(t) = E x^(t),  h^(t) = cell(h^(t−1), e^(t)),  o^(t) = c + V h^(t)  (two classes).
     ``cell`` is ``"rnn"`` (Elman), ``"gru"`` or ``"lstm"``, run by ``rnnbook.torch_cells``.
+    With ``bidirectional=True`` a second cell reads the sentence backwards and the read-out sees
+    [h_forward^(t); h_backward^(t)] (2 n_h features), so o^(t) depends on the whole sentence.
 
     forward(ids (B, T)) -> logits (B, T, 2)
     """
 
-    def __init__(self, n_vocab: int, d_embed: int = 16, n_h: int = 32, cell: str = "rnn"):
+    def __init__(
+        self,
+        n_vocab: int,
+        d_embed: int = 16,
+        n_h: int = 32,
+        cell: str = "rnn",
+        bidirectional: bool = False,
+    ):
         super().__init__()
         check_positive("n_vocab", n_vocab, integer=True)
         check_positive("d_embed", d_embed, integer=True)
         check_positive("n_h", n_h, integer=True)
         check_choice("cell", cell, ("rnn", "gru", "lstm"))
         self.embed = nn.Embedding(n_vocab, d_embed)
-        self.rnn = StackedRNN(cell, d_embed, n_h, batch_first=True)
-        self.readout = nn.Linear(n_h, 2)
+        if not isinstance(bidirectional, bool):
+            raise TypeError(
+                f"bidirectional: expected True or False, got {type(bidirectional).__name__}"
+            )
+        self.rnn = StackedRNN(cell, d_embed, n_h, bidirectional=bidirectional, batch_first=True)
+        self.readout = nn.Linear(n_h * (2 if bidirectional else 1), 2)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype != torch.long:
