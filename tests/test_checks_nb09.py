@@ -36,10 +36,10 @@ def recall_patterns(patterns, flip, rng):
 def test_reference_backward_equals_autograd_and_finite_differences():
     rng = np.random.default_rng(3)
     n_h, n_exc, n_x, batch, dt, T_c = 9, 6, 4, 5, 0.9, 4.0
-    h_prev, x, W_raw, U, b = nb09._ei_inputs(rng, n_h, n_exc, n_x, batch)
+    h_prev, x, W_raw, U, b = nb09.ei_inputs(rng, n_h, n_exc, n_x, batch)
     dh = rng.normal(size=(n_h, batch))
     ours = reference.ei_step_backward(dh, h_prev, x, W_raw, U, b, n_exc, dt, T_c)
-    numeric = nb09._numerical_gradients(dh, h_prev, x, W_raw, U, b, n_exc, dt, T_c)
+    numeric = nb09.numerical_gradients(dh, h_prev, x, W_raw, U, b, n_exc, dt, T_c)
     leaves = [torch.tensor(a, requires_grad=True) for a in (h_prev, W_raw, U, b)]
     th, tW_raw, tU, tb = leaves
     signs = torch.tensor(nb09.dale_signs(n_h, n_exc))

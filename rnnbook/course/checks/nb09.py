@@ -35,7 +35,9 @@ __all__ = [
     "check_hebbian",
     "check_recall_patterns",
     "dale_signs",
+    "ei_inputs",
     "hint",
+    "numerical_gradients",
     "recall_capacity",
 ]
 
@@ -99,7 +101,7 @@ def _drift(h_prev, x, W_raw, U, b, n_exc):
     return -h_prev + W @ np.maximum(h_prev, 0.0) + U @ x + b
 
 
-def _ei_inputs(rng, n_h, n_exc, n_x, batch):
+def ei_inputs(rng, n_h, n_exc, n_x, batch):
     """Inputs for the E/I step: no entry of h_prev or W_raw near 0 (the kinks of max and |.|)."""
 
     def away_from_zero(*shape):
@@ -121,7 +123,7 @@ def check_ei_step(fn, *, rng=None, n_h=7, n_exc=5, n_x=3, batch=4, dt=0.7, T_c=5
     (h - h_prev) / Δt = dh/dt at h_prev, and it must be so for every Δt (it is linear in Δt).
     """
     rng = np.random.default_rng(9) if rng is None else rng
-    h_prev, x, W_raw, U, b = _ei_inputs(rng, n_h, n_exc, n_x, batch)
+    h_prev, x, W_raw, U, b = ei_inputs(rng, n_h, n_exc, n_x, batch)
     args = (h_prev, x, W_raw, U, b)
     copies = [a.copy() for a in args]
     got = as_float_array("h", call_student(fn, *copies, n_exc, dt, T_c, name="ei_step"))
@@ -188,7 +190,7 @@ def check_ei_step(fn, *, rng=None, n_h=7, n_exc=5, n_x=3, batch=4, dt=0.7, T_c=5
     expect_close("h", got, expected, hint="one Euler step of T_c dh/dt = -h + W r + U x + b")
 
 
-def _numerical_gradients(G, h_prev, x, W_raw, U, b, n_exc, dt, T_c, eps=1e-6):
+def numerical_gradients(G, h_prev, x, W_raw, U, b, n_exc, dt, T_c, eps=1e-6):
     """Central differences of L = sum(G * h) with h the Euler step: (dh_prev, dW_raw, dU, db)."""
     params = [a.astype(np.float64).copy() for a in (h_prev, W_raw, U, b)]
 
@@ -219,7 +221,7 @@ def check_ei_step_backward(
     Compared with central finite differences (float64) of L = sum(dh * h) through the Euler step.
     """
     rng = np.random.default_rng(4) if rng is None else rng
-    h_prev, x, W_raw, U, b = _ei_inputs(rng, n_h, n_exc, n_x, batch)
+    h_prev, x, W_raw, U, b = ei_inputs(rng, n_h, n_exc, n_x, batch)
     dh = rng.normal(size=(n_h, batch))
     args = (dh, h_prev, x, W_raw, U, b)
     copies = [a.copy() for a in args]
@@ -230,7 +232,7 @@ def check_ei_step_backward(
     )
     names = ("dh_prev", "dW_raw", "dU", "db")
     got = unpack(out, "ei_step_backward", names)
-    num = _numerical_gradients(dh, h_prev, x, W_raw, U, b, n_exc, dt, T_c)
+    num = numerical_gradients(dh, h_prev, x, W_raw, U, b, n_exc, dt, T_c)
     alpha = dt / T_c
     if got[3].shape == (n_h,):  # a bias gradient as a vector is as good as a column
         got[3] = got[3].reshape(n_h, 1)

@@ -60,7 +60,7 @@ def hidden_ei(ei_step_fn, backward_fn, rng: np.random.Generator) -> None:
     n_x, batch = int(rng.integers(2, 6)), int(rng.integers(2, 7))
     T_c = float(rng.uniform(2.0, 20.0))
     dt = float(rng.uniform(0.05, 0.6)) * T_c
-    args = checks._ei_inputs(rng, n_h, n_exc, n_x, batch)
+    args = checks.ei_inputs(rng, n_h, n_exc, n_x, batch)
     checks.check_ei_step(
         ei_step_fn, rng=rng, n_h=n_h, n_exc=n_exc, n_x=n_x, batch=batch, dt=dt, T_c=T_c
     )
