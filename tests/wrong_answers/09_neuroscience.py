@@ -108,6 +108,29 @@ WRONG = {
                 "    W = d[:, None] * np.abs(W_raw)\n    r = np.maximum(h_prev, 0.0)\n    return",
             ),
         ),
+        # the time constant forgotten: the step moves by dt times the right-hand side
+        (
+            "time constant is missing",
+            _variant(EX1, "alpha = dt / T_c\n    d", "alpha = dt\n    d"),
+        ),
+        # the rates returned instead of the activity
+        (
+            "returned the rates",
+            _variant(
+                EX1,
+                "return (1 - alpha) * h_prev + alpha * (W @ r + U @ x + b)",
+                "return np.maximum((1 - alpha) * h_prev + alpha * (W @ r + U @ x + b), 0.0)",
+            ),
+        ),
+        # Dale's signs put on the raw weights without the absolute value
+        (
+            "absolute value is missing",
+            _variant(
+                EX1,
+                "    W = np.abs(W_raw) * d\n    r = np.maximum(h_prev, 0.0)\n    return",
+                "    W = W_raw * d\n    r = np.maximum(h_prev, 0.0)\n    return",
+            ),
+        ),
         # backward: the rectifier's derivative forgotten
         (
             "flat and passes no gradient",
@@ -140,6 +163,22 @@ WRONG = {
     "ex2-solution": [
         # Hebb's rule keeps the self-connections
         ("set the diagonal to zero", _variant(EX2, "    np.fill_diagonal(W, 0.0)\n", "")),
+        # Hebb's rule divided by the number of patterns
+        (
+            "not by P",
+            _variant(
+                EX2,
+                "    W = patterns @ patterns.T / N\n",
+                "    W = patterns @ patterns.T / patterns.shape[1]\n",
+            ),
+        ),
+        # the neurons visited 0, 1, ..., N-1 whatever the order
+        ("`order`", _variant(EX2, "    for i in order:\n", "    for i in range(len(order)):\n")),
+        # the caller's states overwritten
+        (
+            "work on a copy",
+            _variant(EX2, "    s = s.copy()\n    for i in order:", "    for i in order:"),
+        ),
         # synchronous: every field computed from the old states
         (
             "synchronous",

@@ -95,10 +95,11 @@ def dale_signs(n_h: int, n_exc: int) -> np.ndarray:
     return np.where(np.arange(n_h) < n_exc, 1.0, -1.0)
 
 
-def _drift(h_prev, x, W_raw, U, b, n_exc):
-    """T_c dh/dt at h_prev: the right-hand side of the prompt's equation (the model, given)."""
+def _drift(h_leak, h_rates, x, W_raw, U, b, n_exc):
+    """T_c dh/dt, the right-hand side of the prompt's equation (the model, given), with the h of
+    the leak and the h that makes the rates apart (the same array in the model)."""
     W = np.abs(W_raw) * dale_signs(W_raw.shape[1], n_exc)
-    return -h_prev + W @ np.maximum(h_prev, 0.0) + U @ x + b
+    return -h_leak + W @ np.maximum(h_rates, 0.0) + U @ x + b
 
 
 def ei_inputs(rng, n_h, n_exc, n_x, batch):
@@ -137,80 +138,100 @@ def check_ei_step(fn, *, rng=None, n_h=7, n_exc=5, n_x=3, batch=4, dt=0.7, T_c=5
             "per unit"
         )
     expect_shape("h", got, (n_h, batch), "h has the shape of h_prev")
-    f = _drift(h_prev, x, W_raw, U, b, n_exc)  # T_c dh/dt
-    alpha = dt / T_c
-    expected = h_prev + alpha * f
-    if same(got, expected):
+    f = _drift(h_prev, h_prev, x, W_raw, U, b, n_exc)  # T_c dh/dt at h_prev, from the equation
+    slope = (got - h_prev) * (T_c / dt)  # T_c dh/dt that your step implies
+    if same(slope, f):
         return
     d = dale_signs(n_h, n_exc)
     r = np.maximum(h_prev, 0.0)
     Wd = np.abs(W_raw) * d
     mistakes = [
         (
-            h_prev + (T_c / dt) * f,
-            "the factor is T_c/Δt, upside down: Euler moves by Δt times "
-            "dh/dt, and dh/dt is the right-hand side divided by T_c, so the factor is Δt/T_c",
+            (T_c / dt) ** 2 * f,
+            "the factor is T_c/Δt, upside down: Euler moves by Δt times dh/dt, and dh/dt is the "
+            "right-hand side divided by T_c, so the factor is Δt/T_c",
         ),
         (
-            h_prev + dt * f,
-            "the time constant is missing: dh/dt is the right-hand side divided by "
-            "T_c, so one step moves by Δt/T_c times it",
+            T_c * f,
+            "the time constant is missing: dh/dt is the right-hand side divided by T_c, so one "
+            "step moves by Δt/T_c times it",
         ),
         (
-            h_prev + alpha * (f + h_prev),
-            "the leak is missing: the equation has -h on its "
-            "right-hand side, so without input the activity decays",
-        ),
-        (alpha * f, "the step returns only the change: Euler's step is h^(t-1) plus Δt dh/dt"),
-        (
-            h_prev + alpha * (f - Wd @ r + Wd @ h_prev),
-            "W multiplies the activities h: the "
-            "synapses carry the rates r = max(h, 0), so W multiplies max(h_prev, 0)",
+            f + h_prev,
+            "the leak is missing: the equation has -h on its right-hand side, so without input "
+            "the activity decays",
         ),
         (
-            h_prev + alpha * (f - Wd @ r + (d[:, None] * np.abs(W_raw)) @ r),
-            "the Dale signs are "
-            "on the rows: W_ij is the synapse from j to i, so the sign d_j of the sending neuron "
-            "belongs to column j (W = |W_raw| D, D on the right)",
+            f - h_prev * (T_c / dt),
+            "the step returns only the change: Euler's step is h^(t-1) plus Δt dh/dt",
         ),
         (
-            h_prev + alpha * (f - Wd @ r + (W_raw * d) @ r),
-            "the absolute value is missing: "
-            "W = |W_raw| D, otherwise a negative raw weight flips the sign of an excitatory synapse",
+            f - Wd @ r + Wd @ h_prev,
+            "W multiplies the activities h: the synapses carry the rates r = max(h, 0), so W "
+            "multiplies max(h_prev, 0)",
         ),
         (
-            np.maximum(h_prev + alpha * f, 0.0),
-            "ei_step returned the rates max(h, 0): return the "
-            "activity h itself (it may be negative)",
+            f - Wd @ r + (d[:, None] * np.abs(W_raw)) @ r,
+            "the Dale signs are on the rows: W_ij is the synapse from j to i, so the sign d_j of "
+            "the sending neuron belongs to column j (W = |W_raw| D, D on the right)",
+        ),
+        (
+            f - Wd @ r + (W_raw * d) @ r,
+            "the absolute value is missing: W = |W_raw| D, otherwise a negative raw weight flips "
+            "the sign of an excitatory synapse",
         ),
     ]
     for wrong, what in mistakes:
-        if same(got, wrong):
+        if same(slope, wrong):
             raise CheckFailed(f"h is wrong: {what}")
-    expect_close("h", got, expected, hint="one Euler step of T_c dh/dt = -h + W r + U x + b")
+    positive = got > 0
+    if np.all(got >= 0) and same(slope[positive], f[positive]):
+        raise CheckFailed(
+            "h is wrong: ei_step returned the rates max(h, 0); return the activity h itself "
+            "(it may be negative)"
+        )
+    expect_close(
+        "T_c (h - h_prev) / dt",
+        slope,
+        f,
+        hint="one Euler step moves h_prev by Δt times dh/dt, the right-hand side of "
+        "T_c dh/dt = -h + W r + U x + b at h_prev",
+    )
 
 
 def numerical_gradients(G, h_prev, x, W_raw, U, b, n_exc, dt, T_c, eps=1e-6):
-    """Central differences of L = sum(G * h) with h the Euler step: (dh_prev, dW_raw, dU, db)."""
-    params = [a.astype(np.float64).copy() for a in (h_prev, W_raw, U, b)]
+    """Central differences of L = sum(G * h), h the Euler step of the equation from h_prev:
+    ``(dh_prev, dW_raw, dU, db, dh_prev along the rates only)``, in float64."""
+    h_leak, h_rates, W_raw, U, b = (
+        np.array(a, dtype=np.float64) for a in (h_prev, h_prev, W_raw, U, b)
+    )
 
     def loss():
-        hp_, W_, U_, b_ = params
-        return float(np.sum(G * (hp_ + dt / T_c * _drift(hp_, x, W_, U_, b_, n_exc))))
+        f = _drift(h_leak, h_rates, x, W_raw, U, b, n_exc)
+        return float(np.sum(G * (h_leak + dt / T_c * f)))
 
-    grads = []
-    for p in params:
-        g = np.zeros_like(p)
-        for idx in np.ndindex(p.shape):
-            old = p[idx]
-            p[idx] = old + eps
+    def gradient(*arrays):  # perturb the arrays together, entry by entry
+        g = np.zeros_like(arrays[0])
+        for idx in np.ndindex(g.shape):
+            old = arrays[0][idx]
+            for a in arrays:
+                a[idx] = old + eps
             up = loss()
-            p[idx] = old - eps
+            for a in arrays:
+                a[idx] = old - eps
             down = loss()
-            p[idx] = old
+            for a in arrays:
+                a[idx] = old
             g[idx] = (up - down) / (2 * eps)
-        grads.append(g)
-    return grads
+        return g
+
+    return (
+        gradient(h_leak, h_rates),
+        gradient(W_raw),
+        gradient(U),
+        gradient(b),
+        gradient(h_rates),
+    )
 
 
 def check_ei_step_backward(
@@ -258,12 +279,12 @@ def check_ei_step_backward(
         n,
         mistakes=[
             (
-                n - (1 - alpha) * dh,
+                num[4],
                 "the direct path of the leak is missing: h^(t-1) reaches "
                 "h^(t) itself (times 1 - α), not only through the rates",
             ),
             (
-                n - (1 - alpha) * dh + dh,
+                num[4] + dh,
                 "the leak's path counts with factor 1: it carries "
                 "(1 - α), the part of h^(t-1) that the step keeps",
             ),
