@@ -152,3 +152,48 @@ def test_checks_tolerate_round_off():
 
     nb09.check_hebbian(hebbian_loop)
     reference.hidden_hopfield(hebbian_loop, async_sweep, recall_patterns, np.random.default_rng(1))
+
+
+# ---------------------------------------------------------------- the visible case hard-coded
+
+
+def _memorised(fn, wrong):
+    """An answer that returns ``fn``'s results for the inputs it has seen before (the visible
+    checks', recorded here) and ``wrong``'s for any other input."""
+    seen = []
+
+    def record(*args):
+        out = fn(*args)
+        seen.append(([np.array(a, copy=True) for a in args], out))
+        return out
+
+    def replay(*args):
+        for old_args, out in seen:
+            if all(
+                np.shape(a) == np.shape(b) and np.array_equal(a, b) for a, b in zip(args, old_args)
+            ):
+                return out
+        return wrong(*args)
+
+    return record, replay
+
+
+def test_an_answer_that_hard_codes_the_visible_case_fails_the_hidden_tests():
+    rng = np.random.default_rng(11)
+
+    def zero_step(h_prev, *args):
+        return np.zeros_like(h_prev)
+
+    record, replay = _memorised(reference.ei_step, zero_step)
+    nb09.check_ei_step(record)
+    nb09.check_ei_step(replay)  # the visible check passes ...
+    with pytest.raises(CheckFailed):  # ... the hidden one, on fresh inputs, does not
+        reference.hidden_ei(replay, reference.ei_step_backward, rng)
+
+    def frozen(patterns, flip, rng):
+        return patterns, patterns
+
+    record, replay = _memorised(recall_patterns, frozen)
+    nb09.check_recall_patterns(record)
+    with pytest.raises(CheckFailed):
+        reference.hidden_hopfield(hopfield.hebbian_weights, async_sweep, replay, rng)
