@@ -132,7 +132,7 @@ def check_ei_step(fn, *, rng=None, n_h=7, n_exc=5, n_x=3, batch=4, dt=0.7, T_c=5
         all(np.array_equal(c, a) for c, a in zip(copies, args)),
         "ei_step changed one of the arrays it was given: compute new arrays instead",
     )
-    if got.shape == (batch, n_h):
+    if got.shape == (batch, n_h) != (n_h, batch):
         raise CheckFailed(
             f"h has shape {got.shape}, expected ({n_h}, {batch}): columns are examples, one row "
             "per unit"
