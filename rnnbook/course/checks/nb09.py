@@ -381,9 +381,9 @@ def check_async_sweep(fn, *, n: int = 30, p: int = 8, batch: int = 5, rng=None) 
     """``fn(W (N, N), s (N, B), order (N,)) -> s_new (N, B)``: update neurons one at a time."""
     rng = np.random.default_rng(0) if rng is None else rng
     xi = hopfield.random_patterns(n, p, rng)
-    # Hebb's weights times N/8: the same dynamics, and every field is a sum of multiples of 1/8,
-    # exact in floating point whatever the order of the sum, so a field of 0 is exactly 0
-    W = hopfield.hebbian_weights(xi) * n / 8
+    # (xi xi^T - P I) / 8 is Hebb's W times N/8: the same dynamics, and every field is a sum of
+    # multiples of 1/8, exact in floating point in any order of summation (0 is exactly 0)
+    W = (xi @ xi.T - p * np.eye(n)) / 8
     s = hopfield.random_patterns(n, batch, rng)
     order = rng.permutation(n)
     s_in = s.copy()
