@@ -100,9 +100,11 @@ CHEATS = {
     "hopfield_helpers": (
         "09_neuroscience",
         {
-            "ex1-solution": "from rnnbook.topics.hopfield import hebbian_weights as hebbian\n",
-            "ex2-solution": "from rnnbook.topics import hopfield\nenergy = hopfield.energy\n",
-            "ex3-solution": "from rnnbook.topics.hopfield import async_sweep\n",
+            "ex2-solution": "from rnnbook.topics import hopfield\n"
+            "from rnnbook.topics.hopfield import hebbian_weights as hebbian, async_sweep\n"
+            "def recall_patterns(patterns, flip, rng):\n"
+            "    cues = hopfield.corrupt(patterns, flip, rng)\n"
+            "    return cues, hopfield.recall(hebbian(patterns), cues, rng, max_sweeps=100).s\n",
         },
         0,
     ),
