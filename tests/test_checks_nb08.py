@@ -144,3 +144,15 @@ def test_questions():
 
 def test_hints_cover_every_exercise():
     assert sorted(checks.HINTS) == ["ex1", "ex2", "ex3", "ex4"]
+
+
+def test_the_notebook_shows_the_recorded_run_the_grader_uses():
+    import ast
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).parents[1] / "solutions" / "08_gpu_training.ipynb", 4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("run = {"))
+    shown = ast.literal_eval(ast.parse(cell.source).body[0].value)
+    assert shown == checks.RECORDED_RUN
