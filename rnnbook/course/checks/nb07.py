@@ -243,10 +243,10 @@ def check_lstm_step_backward(lstm_step_backward) -> None:
             if not np.array_equal(args[k], p[k]):
                 raise CheckFailed(f"lstm_step_backward changed its argument {k}; leave it as it is")
         ref = lstm_fd(p)
-        _check_lstm_grads(got, ref, p, f"lstm_step_backward (n_x={N_X}, n_h={N_H}, B={B})")
+        check_lstm_grads(got, ref, p, f"lstm_step_backward (n_x={N_X}, n_h={N_H}, B={B})")
 
 
-def _check_lstm_grads(got: dict, ref: dict, p: dict, label: str) -> None:
+def check_lstm_grads(got: dict, ref: dict, p: dict, label: str) -> None:
     if all(
         np.shape(got[k]) == ref[k].shape and np.allclose(got[k], ref[k], rtol=1e-5, atol=1e-8)
         for k in LSTM_NAMES
@@ -373,10 +373,10 @@ def check_gru_step_backward(gru_step_backward) -> None:
             if not np.array_equal(args[k], p[k]):
                 raise CheckFailed(f"gru_step_backward changed its argument {k}; leave it as it is")
         ref = gru_fd(p)
-        _check_gru_grads(got, ref, p, f"gru_step_backward (n_x={N_X}, n_h={N_H}, B={B})")
+        check_gru_grads(got, ref, p, f"gru_step_backward (n_x={N_X}, n_h={N_H}, B={B})")
 
 
-def _check_gru_grads(got: dict, ref: dict, p: dict, label: str) -> None:
+def check_gru_grads(got: dict, ref: dict, p: dict, label: str) -> None:
     if all(
         np.shape(got[k]) == ref[k].shape and np.allclose(got[k], ref[k], rtol=1e-5, atol=1e-8)
         for k in GRU_NAMES
