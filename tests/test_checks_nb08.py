@@ -143,7 +143,7 @@ def test_questions():
 
 
 def test_hints_cover_every_exercise():
-    assert sorted(checks.HINTS) == ["ex1", "ex2", "ex3", "ex4"]
+    assert sorted(checks.HINTS) == ["ex1", "ex2", "ex3", "ex4", "ex5"]
 
 
 def test_the_notebook_shows_the_recorded_run_the_grader_uses():

@@ -112,6 +112,15 @@ WRONG = {
             _swap(_TRAIN, "    return p\n", "    p['V'] = p['V'].T\n    return p\n"),
         ),
         (r"accuracy .* below 0\.9", _swap(_TRAIN, "range(1, 401)", "range(1, 1)")),
+        # minibatches drawn from numpy's global generator: the run cannot be repeated
+        (
+            r"draw every random number .* from rng",
+            _swap(
+                _TRAIN,
+                "idx = rng.choice(N, 64, replace=False)",
+                "idx = np.random.choice(N, 64, replace=False)",
+            ),
+        ),
         (
             r"accuracy .* below 0\.9",
             _swap(_TRAIN, "for k in reversed(range(T)):", "for k in [T - 1]:"),

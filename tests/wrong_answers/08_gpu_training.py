@@ -139,6 +139,13 @@ def accumulated_step(model, x, y, micro_batch, lr):
         (r"do not depend on the batch", "answer_q4 = 'd'"),
         (r"one of the letters", "answer_q4 = 'ab'"),
     ],
+    "ex5-solution": [
+        (r"size of one gradient", "answer_q5 = 100"),
+        (r"float32 number takes 4 bytes", "answer_q5 = 2 * 7 / 8 * 25"),
+        (r"not 2", "answer_q5 = 200.0"),
+        (r"one of the two phases", "answer_q5 = 87.5"),
+        (r"not right", "answer_q5 = 150"),
+    ],
 }
 
 RIGHT = {
@@ -180,4 +187,5 @@ def accumulated_step(model, x, y, micro_batch, lr):
         "w = run['wall_time']\nanswer_q3 = (len(w) - 3) * 8192 / (w[-1] - w[2])",
     ],
     "ex4-solution": ["answer_q4 = 'A'", "answer_q4 = 'a '"],
+    "ex5-solution": ["answer_q5 = 175", "answer_q5 = 175e6 / 1e6  # 14/8 of 100 MB"],
 }

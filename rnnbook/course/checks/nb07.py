@@ -449,8 +449,13 @@ def expect_recall_params(params, n_x: int, n_h: int, n_y: int, label: str) -> di
     return out
 
 
-def check_recall(train_recall, T: int, n_y: int, n_h: int, seed: int, n_train: int = 512) -> float:
-    """Train on ``n_train`` sequences; return the accuracy on 1000 others, or CheckFailed."""
+def check_recall(
+    train_recall, T: int, n_y: int, n_h: int, seed: int, n_train: int = 512, twice: bool = False
+) -> float:
+    """Train on ``n_train`` sequences; return the accuracy on 1000 others, or CheckFailed.
+
+    With ``twice``, train again from a generator in the same state: the weights must repeat.
+    """
     rng = np.random.default_rng(seed)
     xs, y = recall_task(n_train, T, n_y, rng)
     label = f"train_recall(τ={T}, n_y={n_y}, n_h={n_h})"
@@ -467,12 +472,24 @@ def check_recall(train_recall, T: int, n_y: int, n_h: int, seed: int, n_train: i
             f"has not carried the first symbol through the cell state is at chance, "
             f"1/n_y = {1 / n_y:.2f}; an LSTM that learned it is right on nearly every sequence"
         )
+    if twice:
+        again = call_student(
+            train_recall, xs, y, n_y, n_h, np.random.default_rng(seed + 1), name="train_recall"
+        )
+        again = expect_recall_params(again, 2 * n_y, n_h, n_y, label)
+        if any(not np.allclose(params[k], again[k], rtol=1e-10, atol=1e-12) for k in params):
+            raise CheckFailed(
+                f"{label}: two runs from generators in the same state gave different weights: "
+                "draw every random number (initial weights, minibatches) from rng, so that a "
+                "run can be repeated"
+            )
     return acc
 
 
 def check_train_recall(train_recall) -> None:
-    """Exercise 3: the trained LSTM recalls the first of τ = 14 symbols on held-out sequences."""
-    check_recall(train_recall, T=14, n_y=3, n_h=12, seed=7)
+    """Exercise 3: the trained LSTM recalls the first of τ = 14 symbols on held-out sequences,
+    and a second run from a generator in the same state gives the same weights."""
+    check_recall(train_recall, T=14, n_y=3, n_h=12, seed=7, twice=True)
 
 
 # ----------------------------------------------------------------------------------------------

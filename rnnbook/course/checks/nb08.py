@@ -53,6 +53,11 @@ HINTS = {
         "do not depend on it at all?",
         "Section 2 of the lecture measures what the batch size does to the tokens per second.",
     ],
+    "ex5": [
+        "First the size of one full gradient in bytes: one float32 number per parameter.",
+        "Section 7 of the lecture gives what a ring all-reduce sends per rank, as a multiple "
+        "of the gradient's size that depends on R.",
+    ],
 }
 hint = Hints("08", HINTS)
 
@@ -388,3 +393,15 @@ def check_q4(answer_q4) -> None:
             f"answer_q4 should be one of the letters 'a', 'b', 'c', 'd', got {answer_q4!r}"
         )
     print("answer_q4 has the right form; it is graded when you hand in")
+
+
+def check_q5(answer_q5) -> None:
+    """Exercise 5: a positive, finite number of megabytes."""
+    value = expect_attempted(answer_q5, "answer_q5")
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise CheckFailed(
+            f"answer_q5 should be a number (of megabytes), got {type(value).__name__}"
+        )
+    if not math.isfinite(float(value)) or float(value) <= 0:
+        raise CheckFailed(f"answer_q5 should be a positive, finite number, got {value!r}")
+    print("answer_q5 has the right form; its value is graded when you hand in")

@@ -145,3 +145,48 @@ Q4_WHY_WRONG = {
 
 def hidden_q4(answer_q4) -> None:
     check_choice("answer_q4", answer_q4, Q4_CORRECT, Q4_WHY_WRONG)
+
+
+# ---- exercise 5: what a ring all-reduce sends per rank ---------------------------------------
+
+Q5_PARAMS, Q5_RANKS = 25_000_000, 8
+
+
+def q5_answer() -> float:
+    """Megabytes (10^6 bytes) each rank sends per step: 2 (R - 1) / R times the float32 gradient."""
+    return 2 * (Q5_RANKS - 1) / Q5_RANKS * Q5_PARAMS * 4 / 1e6
+
+
+def hidden_q5(answer_q5) -> None:
+    grad_mb = Q5_PARAMS * 4 / 1e6
+    mistakes = [
+        (
+            grad_mb,
+            "that is the size of one gradient; a ring all-reduce sends about "
+            "2 (R - 1) / R times it per rank (a reduce-scatter, then an all-gather)",
+        ),
+        (
+            2 * grad_mb,
+            "the factor is 2 (R - 1) / R, not 2: each rank sends R - 1 of the R chunks, twice",
+        ),
+        (
+            (Q5_RANKS - 1) / Q5_RANKS * grad_mb,
+            "that is one of the two phases; the ring sends the "
+            "chunks once to reduce them and once more to share the result",
+        ),
+        (2 * (Q5_RANKS - 1) / Q5_RANKS * Q5_PARAMS / 1e6, "a float32 number takes 4 bytes"),
+        (
+            2 * (Q5_RANKS - 1) * grad_mb,
+            "a rank sends R - 1 chunks of 1/R of the gradient per phase, not R - 1 whole gradients",
+        ),
+    ]
+    try:
+        value = float(answer_q5)
+    except (TypeError, ValueError):
+        value = None
+    want = q5_answer()
+    if value is not None and abs(value - want) > 0.01 * want:
+        for wrong, why in mistakes:
+            if abs(value - wrong) <= 0.01 * wrong:
+                raise CheckFailed(f"answer_q5 = {value:.6g} is not right: {why}")
+    check_number("answer_q5", answer_q5, want, rtol=0.01)
