@@ -115,11 +115,9 @@ def _wrong_blocks(got, ref, gates) -> str:
     )
 
 
-def _expect(name, got, ref, mistakes, gates=None) -> None:
+def _expect(name, got, ref, mistakes, gates=None, reference="the finite-difference gradient"):
     try:
-        expect_gradient(
-            name, got, ref, mistakes=mistakes, reference="the finite-difference gradient"
-        )
+        expect_gradient(name, got, ref, mistakes=mistakes, reference=reference)
     except CheckFailed as err:
         msg = str(err)
         if gates and "differs from" in msg:
@@ -246,7 +244,9 @@ def check_lstm_step_backward(lstm_step_backward) -> None:
         check_lstm_grads(got, ref, p, f"lstm_step_backward (n_x={N_X}, n_h={N_H}, B={B})")
 
 
-def check_lstm_grads(got: dict, ref: dict, p: dict, label: str) -> None:
+def check_lstm_grads(
+    got: dict, ref: dict, p: dict, label: str, reference: str = "the finite-difference gradient"
+) -> None:
     if all(
         np.shape(got[k]) == ref[k].shape and np.allclose(got[k], ref[k], rtol=1e-5, atol=1e-8)
         for k in LSTM_NAMES
@@ -271,7 +271,7 @@ def check_lstm_grads(got: dict, ref: dict, p: dict, label: str) -> None:
                 )
             )
         gates = LSTM_GATES if name in ("dU", "dW", "db") else None
-        _expect(f"{label}: {name}", got[name], ref[name], mistakes, gates)
+        _expect(f"{label}: {name}", got[name], ref[name], mistakes, gates, reference)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -376,7 +376,9 @@ def check_gru_step_backward(gru_step_backward) -> None:
         check_gru_grads(got, ref, p, f"gru_step_backward (n_x={N_X}, n_h={N_H}, B={B})")
 
 
-def check_gru_grads(got: dict, ref: dict, p: dict, label: str) -> None:
+def check_gru_grads(
+    got: dict, ref: dict, p: dict, label: str, reference: str = "the finite-difference gradient"
+) -> None:
     if all(
         np.shape(got[k]) == ref[k].shape and np.allclose(got[k], ref[k], rtol=1e-5, atol=1e-8)
         for k in GRU_NAMES
@@ -392,7 +394,7 @@ def check_gru_grads(got: dict, ref: dict, p: dict, label: str) -> None:
     for name in ("db_x", "db_h", "dU", "dW", "dh_prev"):
         mistakes = [(mistake(m)[name], text) for m, text in GRU_MISTAKES.items()]
         gates = GRU_GATES if name != "dh_prev" else None
-        _expect(f"{label}: {name}", got[name], ref[name], mistakes, gates)
+        _expect(f"{label}: {name}", got[name], ref[name], mistakes, gates, reference)
 
 
 # ----------------------------------------------------------------------------------------------

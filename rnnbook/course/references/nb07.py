@@ -80,7 +80,7 @@ def hidden_lstm_step_backward(lstm_step_backward, repeats: int = 2) -> None:
         )
         got = dict(zip(checks.LSTM_NAMES, unpack(out, "lstm_step_backward", checks.LSTM_NAMES)))
         label = f"lstm_step_backward on new sizes (n_x={n_x}, n_h={n_h}, B={batch})"
-        checks.check_lstm_grads(got, lstm_autograd(p), p, label)
+        checks.check_lstm_grads(got, lstm_autograd(p), p, label, "autograd through nn.LSTMCell")
 
 
 def hidden_gru_step_backward(gru_step_backward, repeats: int = 2) -> None:
@@ -96,7 +96,7 @@ def hidden_gru_step_backward(gru_step_backward, repeats: int = 2) -> None:
         )
         got = dict(zip(checks.GRU_NAMES, unpack(out, "gru_step_backward", checks.GRU_NAMES)))
         label = f"gru_step_backward on new sizes (n_x={n_x}, n_h={n_h}, B={batch})"
-        checks.check_gru_grads(got, gru_autograd(p), p, label)
+        checks.check_gru_grads(got, gru_autograd(p), p, label, "autograd through nn.GRUCell")
 
 
 def hidden_train_recall(train_recall) -> None:
