@@ -1,8 +1,10 @@
 """Checks for the exercises of notebook 07 (LSTM and GRU).
 
-Each checker computes the reference with the library (``rnnbook.cells``, ``torch.nn``), then,
-before a generic "differs at …" message, replays the most plausible mistakes and names the one
-that matches. Backward passes are compared with central finite differences in float64.
+The backward passes are compared with central finite differences of the forward step in
+float64; nothing here holds a backward pass. When a gradient is wrong, the check replays the
+plausible mistakes as finite differences of a *changed* forward step (one whose derivative is
+the mistaken one: a path cut, a factor dropped, a gate derivative written wrongly) and names the
+one that matches; otherwise it says which gate's block of rows is wrong.
 
 Shapes follow the numpy half of the course: columns are examples, ``x_t (n_x, B)``,
 ``h_t, c_t (n_h, B)``; LSTM ``U (4n_h, n_x)``, ``W (4n_h, n_h)``, ``b (4n_h, 1)`` with gate
@@ -12,58 +14,129 @@ blocks in PyTorch's order i, f, g, o; GRU ``U (3n_h, n_x)``, ``W (3n_h, n_h)``,
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from rnnbook.cells import GRUCell, GRUState, LSTMCell, LSTMState, sigmoid
-from rnnbook.course.checks import CheckFailed, call_student, expect_shape
+from rnnbook.cells import LSTMCell, sigmoid
+from rnnbook.course.checks import (
+    CheckFailed,
+    call_student,
+    expect_attempted,
+    expect_gradient,
+    expect_shape,
+    unpack,
+)
+from rnnbook.course.hints import Hints
 from rnnbook.gradcheck import numerical_grads
 
-# All sizes differ (n_x ≠ n_h ≠ B), so a transposed factor changes a shape or its values.
-_N_X, _N_H, _B = 3, 4, 2
+HINTS = {
+    "ex1": [
+        "Write the forward step again inside your function and keep every intermediate "
+        "(the four gates, c^(t) and tanh c^(t)); the backward pass reads them. Then go through "
+        "the forward lines from the last to the first.",
+        "c^(t) is used twice: in h^(t) and, through dc_t, in the next cell state. Its gradient "
+        "is the sum of what comes back along both uses, and it must be complete before you "
+        "pass it on to f, i, g and c^(t-1).",
+        "Each gate is a function of its own block of rows of the stacked pre-activation. Build "
+        "the stacked gradient of the pre-activation in the same order i, f, g, o, and derive "
+        "dU, dW, db and dh_prev from it as for the Elman step of notebook 04.",
+    ],
+    "ex2": [
+        "h^(t) depends on h^(t-1) twice: directly (weighted by z) and through the gates and "
+        "the candidate, which all read W h^(t-1). dh_prev adds both paths.",
+        "The reset gate multiplies the whole recurrent part of the candidate, W_n h^(t-1) + "
+        "b_hn. So the candidate's gradient reaches r, and reaches W_n and b_hn only after a "
+        "product with r.",
+        "Keep the input side and the recurrent side apart: two stacked gradients (r, z, n), "
+        "equal in the r and z blocks, different in the n block. The one of the input side "
+        "gives dU and db_x, the other dW, db_h and the part of dh_prev that goes through W.",
+    ],
+    "ex3": [
+        "Loop: draw a minibatch of columns with rng, run the forward over all τ steps keeping "
+        "(h, c) before each step, compute the softmax cross-entropy at the last step only, then "
+        "walk back from the last step with your lstm_step_backward, summing dU, dW, db.",
+        "At the last step the gradient of the mean cross-entropy on the scores o = V h + c is "
+        "(ŷ - one-hot of y) / B. Before the last step no loss arrives, so the only gradients "
+        "reaching h and c are those your backward step returns.",
+        "Initialise the forget-gate bias (rows n_h:2n_h of b) at +1 so that the cell starts "
+        "by keeping its memory, and use Adam with a learning rate near 0.01 for a few hundred "
+        "steps of 64 sequences.",
+    ],
+    "ex4": [
+        "Go back one step along the cell state only: which single factor multiplies the "
+        "gradient of c^(t) to give that of c^(t-1)?",
+        "After k steps back the factor is a product of k forget gates, here all equal. Solve "
+        "(that gate)^k < 10^-6 for the smallest integer k.",
+    ],
+    "ex5": [
+        "Write ∂h^(t)/∂h^(t-1) as a sum of the direct path and the paths through z, r and n; "
+        "each path carries a factor that depends on z.",
+        "You can test your answer with your gru_step_backward: make b_z large so that z is 1 "
+        "to float precision, and compare dh_prev with dh_t.",
+    ],
+    "ex6": [
+        "One layer holds U, W and two bias vectors, each with one block of rows per gate.",
+        "The second layer reads the hidden state of the first: its input size is n_h, not n_x.",
+    ],
+}
+hint = Hints("07", HINTS)
+
+# All sizes differ (n_x ≠ n_h ≠ B, and none divides another), so a transpose changes a shape
+# and a sum over the wrong axis cannot pass.
+N_X, N_H, B = 3, 4, 5
+LSTM_GATES = ("the input gate i", "the forget gate f", "the candidate g", "the output gate o_gate")
+GRU_GATES = ("the reset gate r", "the update gate z", "the candidate n")
 
 
-def _close(got, ref) -> bool:
+# ----------------------------------------------------------------------------------------------
+# shared: a gradient compared with the finite differences, its mistakes named, its gate found
+# ----------------------------------------------------------------------------------------------
+
+
+def _wrong_blocks(got, ref, gates) -> str:
+    """Which gates' blocks of rows differ, as a sentence (empty when it is not about blocks)."""
     got, ref = np.asarray(got, dtype=float), np.asarray(ref, dtype=float)
-    return got.shape == ref.shape and bool(np.allclose(got, ref, rtol=1e-6, atol=1e-8))
+    k = len(gates)
+    if got.shape != ref.shape or ref.shape[0] % k:
+        return ""
+    bad = [
+        not np.allclose(g, r, rtol=1e-5, atol=1e-8)
+        for g, r in zip(np.split(got, k), np.split(ref, k))
+    ]
+    if not any(bad) or all(bad):
+        return ""
+    n = ref.shape[0] // k
+    wrong = [f"{gates[j]} (rows {j * n}:{(j + 1) * n})" for j in range(k) if bad[j]]
+    right = [gates[j].split()[-1] for j in range(k) if not bad[j]]
+    return (
+        f"; the block of {' and of '.join(wrong)} is wrong, the blocks of {', '.join(right)} "
+        "are right"
+    )
 
 
-def _worst(got: np.ndarray, ref: np.ndarray) -> tuple[str, float]:
-    idx = np.unravel_index(int(np.argmax(np.abs(got - ref))), ref.shape)
-    return ",".join(str(int(i)) for i in idx), float(np.abs(got - ref)[idx])
+def _expect(name, got, ref, mistakes, gates=None, reference="the finite-difference gradient"):
+    try:
+        expect_gradient(name, got, ref, mistakes=mistakes, reference=reference)
+    except CheckFailed as err:
+        msg = str(err)
+        if gates and "differs from" in msg:
+            msg += _wrong_blocks(got, ref, gates)
+        raise CheckFailed(msg) from None
 
 
-def _compare(label: str, got, expected, diagnoses, reference: str = "the expected value") -> None:
-    """Compare ``got`` with ``expected``; if it matches a known mistake, name it."""
-    got = np.asarray(got, dtype=float)
-    for wrong, hint in diagnoses:
-        if _close(got, wrong) and not _close(wrong, expected):
-            raise CheckFailed(f"{label}: {hint}")
-    got = expect_shape(label, got, expected.shape)
-    if not np.all(np.isfinite(got)):
-        raise CheckFailed(f"{label} contains NaN or inf")
-    if not _close(got, expected):
-        where, err = _worst(got, expected)
-        raise CheckFailed(
-            f"{label} differs from {reference} at [{where}] by {err:.2g} "
-            f"(got {got[tuple(map(int, where.split(',')))]:.6g}, "
-            f"expected {expected[tuple(map(int, where.split(',')))]:.6g})"
-        )
+def _lin(f, a, a0, slope):
+    """f(a0) + slope ⊙ (a − a0): equal to f at a0, with the derivative ``slope`` there."""
+    return f(a0) + slope * (a - a0)
 
 
-def _unpack(out, names: tuple[str, ...], fn_name: str):
-    if not isinstance(out, tuple | list) or len(out) != len(names):
-        got = f"{len(out)} values" if isinstance(out, tuple | list) else type(out).__name__
-        raise CheckFailed(f"{fn_name} should return a tuple ({', '.join(names)}), got {got}")
-    return out
+# ----------------------------------------------------------------------------------------------
+# Exercise 1: one LSTM step backward
+# ----------------------------------------------------------------------------------------------
 
 
-# --------------------------------------------------------------------------------------------
-# Exercise 1: one LSTM step forward
-# --------------------------------------------------------------------------------------------
-
-
-def lstm_problem(seed: int, n_x: int = _N_X, n_h: int = _N_H, batch: int = _B) -> dict:
-    """A reproducible LSTM step: U, W, b, x_t, h_prev, c_prev and upstream dh_t, dc_t."""
+def lstm_problem(seed: int, n_x: int = N_X, n_h: int = N_H, batch: int = B) -> dict:
+    """A reproducible LSTM step: U, W, b, x_t, h_prev, c_prev and the upstream dh_t, dc_t."""
     rng = np.random.default_rng(seed)
     return {
         "U": rng.normal(scale=0.7, size=(4 * n_h, n_x)),
@@ -77,174 +150,137 @@ def lstm_problem(seed: int, n_x: int = _N_X, n_h: int = _N_H, batch: int = _B) -
     }
 
 
-def lstm_reference(U, W, b, x_t, h_prev, c_prev):
-    """(h_t, c_t, cache) of the library's LSTMCell for the arrays of one step."""
-    cell = LSTMCell(U.shape[1], W.shape[1])
-    state, cache = cell.forward({"U": U, "W": W, "b": b}, LSTMState(h_prev, c_prev), x_t)
-    return state.h, state.c, cache
+def _lstm_pieces(q, x_t):
+    a = q["b"] + q["W"] @ q["h_prev"] + q["U"] @ x_t
+    a_i, a_f, a_g, a_o = np.split(a, 4)
+    return a_i, a_f, a_g, a_o
 
 
-def _lstm_variant(U, W, b, x_t, h_prev, c_prev, order="ifgo", g_act=np.tanh, mode="ok"):
-    """The LSTM step with one plausible mistake, selected by the arguments."""
-    blocks = dict(zip(order, np.split(b + W @ h_prev + U @ x_t, 4)))
-    i, f, o_gate = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"])
-    g = g_act(blocks["g"])
-    if mode == "no_input_gate":
-        c_t = f * c_prev + g
-    elif mode == "one_minus_f":
-        c_t = f * c_prev + (1 - f) * g
-    else:
-        c_t = f * c_prev + i * g
-    h_t = o_gate * c_t if mode == "no_tanh_c" else o_gate * np.tanh(c_t)
-    return h_t, c_t
+def lstm_changed_objective(p: dict, mistake: str | None = None):
+    """f(θ) = Σ dh_t ⊙ h_t + Σ dc_t ⊙ c_t of one LSTM step, θ = (U, W, b, h_prev, c_prev).
 
-
-def check_lstm_step_forward(lstm_step_forward) -> None:
-    """Exercise 1: (h_t, c_t) of one LSTM step, gates stacked i, f, g, o."""
-    for seed in (0, 1):
-        p = lstm_problem(seed)
-        args = [p[k] for k in ("U", "W", "b", "x_t", "h_prev", "c_prev")]
-        out = call_student(
-            lstm_step_forward,
-            *(p[k].copy() for k in ("x_t", "h_prev", "c_prev", "U", "W", "b")),
-            name="lstm_step_forward",
-        )
-        h_t, c_t = _unpack(out, ("h_t", "c_t"), "lstm_step_forward")
-        h_ref, c_ref, _ = lstm_reference(*args)
-        label = f"lstm_step_forward (n_x={_N_X}, n_h={_N_H}, B={_B})"
-        mistakes = [
-            (
-                _lstm_variant(*args, order="ifog"),
-                "the gate blocks are read in the order i, f, o, g; PyTorch's (and the course's) "
-                "order is i, f, g, o: rows 2n_h:3n_h hold g, rows 3n_h: the output gate",
-            ),
-            (
-                _lstm_variant(*args, order="gifo"),
-                "the gate blocks are read in the notes' order a, i, f, o; the course stacks "
-                "them as PyTorch does, i, f, g, o",
-            ),
-            (
-                _lstm_variant(*args, g_act=sigmoid),
-                "the candidate g uses a sigmoid; it takes tanh (values in (−1, 1))",
-            ),
-            (
-                _lstm_variant(*args, mode="no_tanh_c"),
-                "h_t = o_gate ⊙ c_t is missing the tanh: h_t = o_gate ⊙ tanh(c_t)",
-            ),
-            (
-                _lstm_variant(*args, mode="no_input_gate"),
-                "c_t adds g without the input gate: c_t = f ⊙ c_prev + i ⊙ g",
-            ),
-            (
-                _lstm_variant(*args, mode="one_minus_f"),
-                "c_t uses (1 − f) in place of the input gate i (that coupling is the GRU's)",
-            ),
-        ]
-        for (wh, wc), hint in mistakes:
-            if _close(h_t, wh) and _close(c_t, wc) and not _close(wh, h_ref):
-                raise CheckFailed(f"{label}: {hint}")
-        if np.shape(h_t) == (_B, _N_H):
-            raise CheckFailed(
-                f"{label}: h_t has shape {np.shape(h_t)}, expected (n_h, B) = {(_N_H, _B)}: "
-                "columns are examples, so compute W @ h_prev + U @ x_t"
-            )
-        _compare(f"{label}: c_t", c_t, c_ref, [], "f ⊙ c_prev + i ⊙ g")
-        _compare(f"{label}: h_t", h_t, h_ref, [], "o_gate ⊙ tanh(c_t)")
-
-
-# --------------------------------------------------------------------------------------------
-# Exercise 2: one LSTM step backward, with the two gradients on c^(t)
-# --------------------------------------------------------------------------------------------
-
-
-def _lstm_numerical(p):
-    """Numerical gradients of f = Σ dh_t ⊙ h_t + Σ dc_t ⊙ c_t."""
-    theta = {k: p[k] for k in ("U", "W", "b", "h_prev", "c_prev")}
+    Its gradient is what ``lstm_step_backward`` returns. With ``mistake`` the step is changed so
+    that its gradient is the one that mistake gives (the values stay those of the true step).
+    """
+    base = {k: p[k] for k in ("U", "W", "b", "h_prev", "c_prev")}
+    a0 = _lstm_pieces(base, p["x_t"])
+    i0, f0, g0, o0 = sigmoid(a0[0]), sigmoid(a0[1]), np.tanh(a0[2]), sigmoid(a0[3])
+    c0 = f0 * p["c_prev"] + i0 * g0
+    dc_t = 0.0 * p["dc_t"] if mistake == "no_dc_next" else p["dc_t"]
 
     def f(q):
-        h_t, c_t, _ = lstm_reference(q["U"], q["W"], q["b"], p["x_t"], q["h_prev"], q["c_prev"])
-        return float(np.sum(p["dh_t"] * h_t) + np.sum(p["dc_t"] * c_t))
+        a_i, a_f, a_g, a_o = _lstm_pieces(q, p["x_t"])
+        i, f_, o_gate = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)
+        g = np.tanh(a_g)
+        if mistake == "g_prime":  # tanh' written as 1 − g
+            g = _lin(np.tanh, a_g, a0[2], 1.0 - g0)
+        if mistake == "sigma_prime":  # σ' written as σ on every sigmoid gate
+            i = _lin(sigmoid, a_i, a0[0], i0)
+            f_ = _lin(sigmoid, a_f, a0[1], f0)
+            o_gate = _lin(sigmoid, a_o, a0[3], o0)
+        if mistake == "no_forget":  # dc_prev = ∇c^(t) instead of ∇c^(t) ⊙ f
+            c = f_ * p["c_prev"] + (q["c_prev"] - p["c_prev"]) + i * g
+        else:
+            c = f_ * q["c_prev"] + i * g
+        if mistake == "no_h_path":  # ∇c^(t) = dc_t only
+            h = o_gate * np.tanh(c0)
+        elif mistake == "no_tanh_prime":  # ∇c^(t) = dc_t + dh_t ⊙ o_gate
+            h = o_gate * _lin(np.tanh, c, c0, 1.0)
+        elif mistake == "o_uses_c":  # ∇o_gate = dh_t ⊙ c^(t)
+            h = o0 * np.tanh(c) + (o_gate - o0) * c0
+        else:
+            h = o_gate * np.tanh(c)
+        return float(np.sum(p["dh_t"] * h) + np.sum(dc_t * c))
 
-    return numerical_grads(f, theta)
+    return f, base
 
 
-def _lstm_backward_variant(p, *, from_h=True, from_next=True, tanh_prime=True, via_f=True):
-    """The step's backward with a path switched off: (dh_prev, dc_prev, dU, dW, db)."""
-    _, _, cache = lstm_reference(*(p[k] for k in ("U", "W", "b", "x_t", "h_prev", "c_prev")))
-    x_t, h_prev, c_prev, i, f, g, o_gate, c_t = cache
-    dh_t, dc_t = p["dh_t"], p["dc_t"]
-    tanh_c = np.tanh(c_t)
-    factor = (1 - tanh_c**2) if tanh_prime else 1.0
-    dc = (dc_t if from_next else 0.0) + (dh_t * o_gate * factor if from_h else 0.0)
-    da = np.concatenate(
-        [
-            dc * g * i * (1 - i),
-            dc * c_prev * f * (1 - f),
-            dc * i * (1 - g**2),
-            dh_t * tanh_c * o_gate * (1 - o_gate),
-        ]
-    )
-    dc_prev = dc * f if via_f else dc
-    return p["W"].T @ da, dc_prev, da @ x_t.T, da @ h_prev.T, da.sum(axis=1, keepdims=True)
+LSTM_NAMES = ("dh_prev", "dc_prev", "dU", "dW", "db")
+_LSTM_KEY = {"dh_prev": "h_prev", "dc_prev": "c_prev", "dU": "U", "dW": "W", "db": "b"}
+LSTM_MISTAKES = {
+    "no_dc_next": "the gradient of c^(t) leaves out dc_t, the part sent back by c^(t+1): c^(t) "
+    "feeds both h^(t) and c^(t+1), so its gradient is the sum over both uses",
+    "no_h_path": "the gradient of c^(t) leaves out the path through h^(t) = o_gate ⊙ tanh(c^(t)): "
+    "it holds only dc_t",
+    "no_tanh_prime": "on the path from h^(t) back to c^(t) the derivative of tanh(c^(t)) is "
+    "missing (a factor is dropped)",
+    "no_forget": "dc_prev skips the forget gate: c^(t-1) enters c^(t) only multiplied by f",
+    "g_prime": "the derivative of the candidate g = tanh(a_g) is wrong: it is written with g, "
+    "not g squared",
+    "sigma_prime": "the derivative of the sigmoid gates is wrong: σ' is not σ itself",
+    "o_uses_c": "the output gate's gradient uses c^(t) where the forward step has tanh(c^(t))",
+}
+
+
+def lstm_fd(p: dict, mistake: str | None = None) -> dict:
+    """Central finite differences (float64) of the step's objective, by output name."""
+    f, base = lstm_changed_objective(p, mistake)
+    num = numerical_grads(f, base)
+    return {name: num[key] for name, key in _LSTM_KEY.items()}
+
+
+def _block_order(grads: dict, order: tuple[int, ...]) -> dict:
+    return {
+        k: (np.concatenate([np.split(v, 4)[j] for j in order]) if k in ("dU", "dW", "db") else None)
+        for k, v in grads.items()
+    }
 
 
 def check_lstm_step_backward(lstm_step_backward) -> None:
-    """Exercise 2: (dh_prev, dc_prev, dU, dW, db) from dh_t and the dc_t sent back by c^(t+1)."""
-    names = ("dh_prev", "dc_prev", "dU", "dW", "db")
+    """Exercise 1: (dh_prev, dc_prev, dU, dW, db) of one LSTM step, against finite differences."""
     for seed in (2, 3):
         p = lstm_problem(seed)
+        args = {k: p[k].copy() for k in p}
         out = call_student(
             lstm_step_backward,
-            *(p[k].copy() for k in ("dh_t", "dc_t", "x_t", "h_prev", "c_prev", "U", "W", "b")),
+            *(args[k] for k in ("dh_t", "dc_t", "x_t", "h_prev", "c_prev", "U", "W", "b")),
             name="lstm_step_backward",
         )
-        got = dict(zip(names, _unpack(out, names, "lstm_step_backward")))
-        label = f"lstm_step_backward (n_x={_N_X}, n_h={_N_H}, B={_B})"
-        mistakes = [
-            (
-                _lstm_backward_variant(p, from_next=False),
-                "∇c^(t) ignores dc_t, the gradient sent back by c^(t+1): add it to the part "
-                "that comes from h^(t) (both paths accumulate before going further back)",
-            ),
-            (
-                _lstm_backward_variant(p, from_h=False),
-                "∇c^(t) only holds dc_t from c^(t+1); add the path through h^(t) = o_gate ⊙ "
-                "tanh(c^(t)), dh_t ⊙ o_gate ⊙ (1 − tanh²(c^(t)))",
-            ),
-            (
-                _lstm_backward_variant(p, tanh_prime=False),
-                "the path from h^(t) into c^(t) is missing the (1 − tanh²(c_t)) factor",
-            ),
-            (
-                _lstm_backward_variant(p, via_f=False),
-                "dc_prev must go through the forget gate: dc_prev = ∇c^(t) ⊙ f",
-            ),
-        ]
-        for wrong, hint in mistakes:
-            if all(_close(got[n], w) for n, w in zip(names, wrong)):
-                raise CheckFailed(f"{label}: {hint}")
-        num = _lstm_numerical(p)
-        key = {"dh_prev": "h_prev", "dc_prev": "c_prev", "dU": "U", "dW": "W", "db": "b"}
-        for name in names:
-            ref = num[key[name]]
-            if np.shape(got[name]) == ref.T.shape and ref.shape != ref.T.shape:
-                raise CheckFailed(
-                    f"{label}: {name} has shape {np.shape(got[name])}, expected {ref.shape}: "
-                    "is it transposed? dU = da @ x_t.T, dW = da @ h_prev.T"
+        got = dict(zip(LSTM_NAMES, unpack(out, "lstm_step_backward", LSTM_NAMES)))
+        for k in ("U", "W", "b", "h_prev", "c_prev"):
+            if not np.array_equal(args[k], p[k]):
+                raise CheckFailed(f"lstm_step_backward changed its argument {k}; leave it as it is")
+        ref = lstm_fd(p)
+        check_lstm_grads(got, ref, p, f"lstm_step_backward (n_x={N_X}, n_h={N_H}, B={B})")
+
+
+def check_lstm_grads(
+    got: dict, ref: dict, p: dict, label: str, reference: str = "the finite-difference gradient"
+) -> None:
+    if all(
+        np.shape(got[k]) == ref[k].shape and np.allclose(got[k], ref[k], rtol=1e-5, atol=1e-8)
+        for k in LSTM_NAMES
+    ):
+        return
+    cache: dict = {}
+
+    def mistake(m):
+        if m not in cache:
+            cache[m] = lstm_fd(p, m)
+        return cache[m]
+
+    swapped = _block_order(ref, (0, 1, 3, 2))
+    for name in ("dc_prev", "db", "dU", "dW", "dh_prev"):
+        mistakes = [(mistake(m)[name], text) for m, text in LSTM_MISTAKES.items()]
+        if swapped[name] is not None:
+            mistakes.append(
+                (
+                    swapped[name],
+                    "the blocks of the candidate g and of the output gate are swapped: stack "
+                    "the gradients in the order the forward step splits the rows, i, f, g, o",
                 )
-            for wrong, hint in mistakes:  # a mistake that shows in this gradient alone
-                w = wrong[names.index(name)]
-                if _close(got[name], w) and not _close(w, ref):
-                    raise CheckFailed(f"{label}: {name} is off: {hint}")
-            _compare(f"{label}: {name}", got[name], ref, [], "the numerical gradient")
+            )
+        gates = LSTM_GATES if name in ("dU", "dW", "db") else None
+        _expect(f"{label}: {name}", got[name], ref[name], mistakes, gates, reference)
 
 
-# --------------------------------------------------------------------------------------------
-# Exercise 3: one GRU step forward
-# --------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------
+# Exercise 2: one GRU step backward
+# ----------------------------------------------------------------------------------------------
 
 
-def gru_problem(seed: int, n_x: int = _N_X, n_h: int = _N_H, batch: int = _B) -> dict:
+def gru_problem(seed: int, n_x: int = N_X, n_h: int = N_H, batch: int = B) -> dict:
+    """A reproducible GRU step: U, W, b_x, b_h, x_t, h_prev and the upstream dh_t."""
     rng = np.random.default_rng(seed)
     return {
         "U": rng.normal(scale=0.7, size=(3 * n_h, n_x)),
@@ -253,208 +289,246 @@ def gru_problem(seed: int, n_x: int = _N_X, n_h: int = _N_H, batch: int = _B) ->
         "b_h": rng.normal(scale=0.5, size=(3 * n_h, 1)),
         "x_t": rng.normal(size=(n_x, batch)),
         "h_prev": np.tanh(rng.normal(size=(n_h, batch))),
+        "dh_t": rng.normal(size=(n_h, batch)),
     }
 
 
-def _gru_variant(p, mode="ok"):
-    U, W, b_x, b_h, x_t, h_prev = (p[k] for k in ("U", "W", "b_x", "b_h", "x_t", "h_prev"))
-    ax_r, ax_z, ax_n = np.split(U @ x_t + b_x, 3)
-    ah_r, ah_z, ah_n = np.split(W @ h_prev + b_h, 3)
-    r, z = sigmoid(ax_r + ah_r), sigmoid(ax_z + ah_z)
-    W_n, b_hn = np.split(W, 3)[2], np.split(b_h, 3)[2]
-    if mode == "reset_before_W":
-        n = np.tanh(ax_n + W_n @ (r * h_prev) + b_hn)
-    elif mode == "bias_outside":
-        n = np.tanh(ax_n + r * (W_n @ h_prev) + b_hn)
-    elif mode == "no_reset":
-        n = np.tanh(ax_n + ah_n)
-    else:
-        n = np.tanh(ax_n + r * ah_n)
-    if mode == "swap_z":
-        return z * n + (1 - z) * h_prev
-    return (1 - z) * n + z * h_prev
+def _gru_pieces(q, x_t):
+    ax = np.split(q["U"] @ x_t + q["b_x"], 3)
+    ah = np.split(q["W"] @ q["h_prev"] + q["b_h"], 3)
+    return ax, ah
 
 
-def check_gru_step_forward(gru_step_forward) -> None:
-    """Exercise 3: h_t of one GRU step in PyTorch's form (reset gate applied to W_n h + b_hn)."""
+GRU_NAMES = ("dh_prev", "dU", "dW", "db_x", "db_h")
+_GRU_KEY = {"dh_prev": "h_prev", "dU": "U", "dW": "W", "db_x": "b_x", "db_h": "b_h"}
+GRU_MISTAKES = {
+    "no_direct": "dh_prev misses the direct path: h^(t) holds z ⊙ h^(t-1) itself, besides the "
+    "paths through W",
+    "z_sign": "the update gate's gradient has the wrong sign: h^(t) grows with z by "
+    "h^(t-1) − n, not by n − h^(t-1)",
+    "no_one_minus_z": "the candidate's gradient misses the factor (1 − z) by which n enters h^(t)",
+    "r_without_bias": "the reset gate's gradient leaves b_hn out: r multiplies W_n h^(t-1) + b_hn",
+    "no_r_on_hn": "the recurrent side of the candidate misses the factor r: the gradient reaches "
+    "W_n, b_hn and h^(t-1) only through r ⊙ (W_n h^(t-1) + b_hn)",
+    "n_prime": "the derivative of the candidate n = tanh(·) is wrong: it is written with n, not "
+    "n squared",
+    "shared_n": "the n block of the input side uses the recurrent side's gradient (multiplied "
+    "by r): U_n x + b_xn enters the candidate without r",
+}
+
+
+def gru_changed_objective(p: dict, mistake: str | None = None):
+    """f(θ) = Σ dh_t ⊙ h_t of one GRU step, θ = (U, W, b_x, b_h, h_prev); see lstm's twin."""
+    base = {k: p[k] for k in ("U", "W", "b_x", "b_h", "h_prev")}
+    ax0, ah0 = _gru_pieces(base, p["x_t"])
+    r0, z0 = sigmoid(ax0[0] + ah0[0]), sigmoid(ax0[1] + ah0[1])
+    W_n0 = np.split(p["W"], 3)[2]
+    n_arg0 = ax0[2] + r0 * ah0[2]
+    n0 = np.tanh(n_arg0)
+
+    def f(q):
+        ax, ah = _gru_pieces(q, p["x_t"])
+        r, z = sigmoid(ax[0] + ah[0]), sigmoid(ax[1] + ah[1])
+        if mistake == "r_without_bias":
+            inner = ax[2] + r0 * ah[2] + (r - r0) * (W_n0 @ p["h_prev"])
+        elif mistake == "no_r_on_hn":
+            inner = ax[2] + r * ah0[2] + (ah[2] - ah0[2])
+        elif mistake == "shared_n":
+            inner = ax0[2] + r0 * (ax[2] - ax0[2]) + r * ah[2]
+        else:
+            inner = ax[2] + r * ah[2]
+        n = np.tanh(inner)
+        if mistake == "n_prime":
+            n = _lin(np.tanh, inner, n_arg0, 1.0 - n0)
+        h_direct = p["h_prev"] if mistake == "no_direct" else q["h_prev"]
+        if mistake == "z_sign":
+            h = (1 - z0) * n + z0 * h_direct - (z - z0) * (p["h_prev"] - n0)
+        elif mistake == "no_one_minus_z":
+            h = (1 - z) * n0 + (n - n0) + z * h_direct
+        else:
+            h = (1 - z) * n + z * h_direct
+        return float(np.sum(p["dh_t"] * h))
+
+    return f, base
+
+
+def gru_fd(p: dict, mistake: str | None = None) -> dict:
+    f, base = gru_changed_objective(p, mistake)
+    num = numerical_grads(f, base)
+    return {name: num[key] for name, key in _GRU_KEY.items()}
+
+
+def check_gru_step_backward(gru_step_backward) -> None:
+    """Exercise 2: (dh_prev, dU, dW, db_x, db_h) of one GRU step, against finite differences."""
     for seed in (4, 5):
         p = gru_problem(seed)
-        got = call_student(
-            gru_step_forward,
-            *(p[k].copy() for k in ("x_t", "h_prev", "U", "W", "b_x", "b_h")),
-            name="gru_step_forward",
+        args = {k: p[k].copy() for k in p}
+        out = call_student(
+            gru_step_backward,
+            *(args[k] for k in ("dh_t", "x_t", "h_prev", "U", "W", "b_x", "b_h")),
+            name="gru_step_backward",
         )
-        cell = GRUCell(_N_X, _N_H)
-        params = {k: p[k] for k in ("U", "W", "b_x", "b_h")}
-        ref = cell.forward(params, GRUState(p["h_prev"]), p["x_t"])[0].h
-        label = f"gru_step_forward (n_x={_N_X}, n_h={_N_H}, B={_B})"
-        if isinstance(got, tuple | list):
-            raise CheckFailed(f"{label} should return h_t alone, got a {type(got).__name__}")
-        _compare(
-            label,
-            got,
-            ref,
-            [
-                (
-                    _gru_variant(p, "swap_z"),
-                    "z and 1 − z are swapped: h_t = (1 − z) ⊙ n + z ⊙ h_prev, so z ≈ 1 keeps "
-                    "the old state (PyTorch's convention)",
-                ),
-                (
-                    _gru_variant(p, "reset_before_W"),
-                    "the reset gate multiplies h_prev before W_n (the 2014 paper's variant); "
-                    "PyTorch applies it after: r ⊙ (W_n h_prev + b_hn)",
-                ),
-                (
-                    _gru_variant(p, "bias_outside"),
-                    "b_hn sits outside the reset gate's product: n = tanh(U_n x + b_xn + "
-                    "r ⊙ (W_n h_prev + b_hn))",
-                ),
-                (_gru_variant(p, "no_reset"), "the reset gate r is never applied to W_n h + b_hn"),
-            ],
-            "(1 − z) ⊙ n + z ⊙ h_prev",
-        )
+        got = dict(zip(GRU_NAMES, unpack(out, "gru_step_backward", GRU_NAMES)))
+        for k in ("U", "W", "b_x", "b_h", "h_prev"):
+            if not np.array_equal(args[k], p[k]):
+                raise CheckFailed(f"gru_step_backward changed its argument {k}; leave it as it is")
+        ref = gru_fd(p)
+        check_gru_grads(got, ref, p, f"gru_step_backward (n_x={N_X}, n_h={N_H}, B={B})")
 
 
-# --------------------------------------------------------------------------------------------
-# Exercise 4: the notes' LSTM weights into nn.LSTM
-# --------------------------------------------------------------------------------------------
+def check_gru_grads(
+    got: dict, ref: dict, p: dict, label: str, reference: str = "the finite-difference gradient"
+) -> None:
+    if all(
+        np.shape(got[k]) == ref[k].shape and np.allclose(got[k], ref[k], rtol=1e-5, atol=1e-8)
+        for k in GRU_NAMES
+    ):
+        return
+    cache: dict = {}
+
+    def mistake(m):
+        if m not in cache:
+            cache[m] = gru_fd(p, m)
+        return cache[m]
+
+    for name in ("db_x", "db_h", "dU", "dW", "dh_prev"):
+        mistakes = [(mistake(m)[name], text) for m, text in GRU_MISTAKES.items()]
+        gates = GRU_GATES if name != "dh_prev" else None
+        _expect(f"{label}: {name}", got[name], ref[name], mistakes, gates, reference)
 
 
-def notes_lstm_params(seed: int, n_x: int = _N_X, n_h: int = _N_H) -> dict:
-    """An LSTM in the lecture notes' layout: one matrix per gate, a (input activation), i, f, o.
+# ----------------------------------------------------------------------------------------------
+# Exercise 3: an LSTM trained to recall the first symbol of a sequence
+# ----------------------------------------------------------------------------------------------
 
-    Keys ``W_a, U_a, b_a, W_i, …``; ``W_* (n_h, n_h)``, ``U_* (n_h, n_x)``, ``b_* (n_h,)``.
-    """
-    rng = np.random.default_rng(seed)
+ACCURACY_NEEDED = 0.9
+
+
+def recall_task(n: int, T: int, n_y: int, rng: np.random.Generator):
+    """``n`` sequences of ``T`` steps: the first step shows a symbol of ``n_y`` (one-hot in
+    rows 0..n_y-1), the next ``T - 1`` steps show random distractors (one-hot in rows
+    n_y..2n_y-1). The target ``y (n,)`` is the first symbol. Returns ``xs (T, 2n_y, n), y``."""
+    y = rng.integers(0, n_y, size=n)
+    xs = np.zeros((T, 2 * n_y, n))
+    cols = np.arange(n)
+    xs[0, y, cols] = 1.0
+    distract = rng.integers(0, n_y, size=(T - 1, n))
+    for t in range(1, T):
+        xs[t, n_y + distract[t - 1], cols] = 1.0
+    return xs, y
+
+
+def recall_accuracy(params: dict, xs: np.ndarray, y: np.ndarray) -> float:
+    """The share of sequences whose last-step scores o = V h^(T) + c pick the first symbol."""
+    n_h = params["W"].shape[1]
+    cell = LSTMCell(xs.shape[1], n_h)
+    state = cell.init_state(xs.shape[2])
+    lstm = {k: params[k] for k in ("U", "W", "b")}
+    for x_t in xs:
+        state, _ = cell.forward(lstm, state, x_t)
+    o = params["V"] @ state.h + params["c"]
+    return float(np.mean(np.argmax(o, axis=0) == y))
+
+
+def expect_recall_params(params, n_x: int, n_h: int, n_y: int, label: str) -> dict:
+    """The dict train_recall returns, with every array of the right shape and finite."""
+    shapes = {
+        "U": (4 * n_h, n_x),
+        "W": (4 * n_h, n_h),
+        "b": (4 * n_h, 1),
+        "V": (n_y, n_h),
+        "c": (n_y, 1),
+    }
+    if not isinstance(params, dict) or set(shapes) - set(params):
+        have = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise CheckFailed(f"{label} should return a dict with keys U, W, b, V, c; got {have}")
     out = {}
-    for gate in "aifo":
-        out[f"W_{gate}"] = rng.normal(scale=0.5, size=(n_h, n_h))
-        out[f"U_{gate}"] = rng.normal(scale=0.5, size=(n_h, n_x))
-        out[f"b_{gate}"] = rng.normal(scale=0.5, size=(n_h,))
+    for k, shape in shapes.items():
+        arr = expect_shape(f"{label}['{k}']", np.asarray(params[k], dtype=float), shape)
+        if not np.all(np.isfinite(arr)):
+            raise CheckFailed(f"{label}['{k}'] contains NaN or inf: did training diverge?")
+        out[k] = arr
     return out
 
 
-def notes_to_course(notes: dict) -> dict:
-    """The same LSTM as ``rnnbook.cells.LSTMCell`` parameters (gates i, f, g = a, o)."""
-    order = "ifao"
-    return {
-        "U": np.concatenate([notes[f"U_{k}"] for k in order]),
-        "W": np.concatenate([notes[f"W_{k}"] for k in order]),
-        "b": np.concatenate([notes[f"b_{k}"] for k in order])[:, None],
-    }
+def check_recall(
+    train_recall, T: int, n_y: int, n_h: int, seed: int, n_train: int = 512, twice: bool = False
+) -> float:
+    """Train on ``n_train`` sequences; return the accuracy on 1000 others, or CheckFailed.
 
-
-def check_copy_into_nn_lstm(copy_into_nn_lstm) -> None:
-    """Exercise 4: the notes' per-gate matrices copied into an ``nn.LSTM``'s stacked layout."""
-    import torch
-
-    for seed in (6, 7):
-        notes = notes_lstm_params(seed)
-        lstm = torch.nn.LSTM(_N_X, _N_H).double()
-        with torch.no_grad():
-            for prm in lstm.parameters():
-                prm.fill_(0.123)  # values a student's copy must overwrite
-        try:
-            got = call_student(
-                copy_into_nn_lstm,
-                {k: v.copy() for k, v in notes.items()},
-                lstm,
-                name="copy_into_nn_lstm",
-            )
-        except RuntimeError as err:
+    With ``twice``, train again from a generator in the same state: the weights must repeat.
+    """
+    rng = np.random.default_rng(seed)
+    xs, y = recall_task(n_train, T, n_y, rng)
+    label = f"train_recall(τ={T}, n_y={n_y}, n_h={n_h})"
+    params = call_student(
+        train_recall, xs, y, n_y, n_h, np.random.default_rng(seed + 1), name="train_recall"
+    )
+    params = expect_recall_params(params, 2 * n_y, n_h, n_y, label)
+    xv, yv = recall_task(1000, T, n_y, np.random.default_rng(seed + 2))
+    acc = recall_accuracy(params, xv, yv)
+    if acc < ACCURACY_NEEDED:
+        raise CheckFailed(
+            f"{label}: accuracy on 1000 held-out sequences is {acc:.3f}, below "
+            f"{ACCURACY_NEEDED}. The last input says nothing about the target, so a model that "
+            f"has not carried the first symbol through the cell state is at chance, "
+            f"1/n_y = {1 / n_y:.2f}; an LSTM that learned it is right on nearly every sequence"
+        )
+    if twice:
+        again = call_student(
+            train_recall, xs, y, n_y, n_h, np.random.default_rng(seed + 1), name="train_recall"
+        )
+        again = expect_recall_params(again, 2 * n_y, n_h, n_y, label)
+        if any(not np.allclose(params[k], again[k], rtol=1e-10, atol=1e-12) for k in params):
             raise CheckFailed(
-                f"copy_into_nn_lstm raised RuntimeError ({str(err).splitlines()[0]}): "
-                "weight_ih_l0 (4n_h, n_x) takes the input weights U, weight_hh_l0 (4n_h, n_h) "
-                "the recurrent weights W, each the four gate blocks stacked along the rows"
-            ) from None
-        if got is not None and got is not lstm:
-            raise CheckFailed("copy_into_nn_lstm should fill the given nn.LSTM (and may return it)")
-        label = f"copy_into_nn_lstm (n_x={_N_X}, n_h={_N_H})"
-        for name, want in (("weight_ih_l0", (4 * _N_H, _N_X)), ("weight_hh_l0", (4 * _N_H, _N_H))):
-            shape = tuple(getattr(lstm, name).shape)
-            if shape != want:
-                raise CheckFailed(f"{label}: lstm.{name} now has shape {shape}, expected {want}")
-        # run both on the same sequence
-        rng = np.random.default_rng(seed + 100)
-        xs = rng.normal(size=(5, _N_X, _B))
-        params = notes_to_course(notes)
-        cell = LSTMCell(_N_X, _N_H)
-        state, ref = cell.init_state(_B), []
-        for x_t in xs:
-            state, _ = cell.forward(params, state, x_t)
-            ref.append(state.h.T)
-        ref = np.stack(ref)  # (T, B, n_h)
-        with torch.no_grad():
-            out, _ = lstm(torch.from_numpy(xs.transpose(0, 2, 1).copy()))
-        out = out.numpy()
-        w_ih = lstm.weight_ih_l0.detach().numpy()
-        b_sum = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().numpy()
-        if np.allclose(w_ih, np.concatenate([notes[f"U_{k}"] for k in "aifo"])):
-            raise CheckFailed(
-                f"{label}: the gate blocks are stacked in the notes' order a, i, f, o; "
-                "nn.LSTM expects i, f, g, o (g is the notes' input activation a)"
+                f"{label}: two runs from generators in the same state gave different weights: "
+                "draw every random number (initial weights, minibatches) from rng, so that a "
+                "run can be repeated"
             )
-        if np.allclose(w_ih, np.concatenate([notes[f"U_{k}"] for k in "iofa"])) or np.allclose(
-            w_ih, np.concatenate([notes[f"U_{k}"] for k in "ifoa"])
-        ):
-            raise CheckFailed(
-                f"{label}: the blocks i, f, g, o are out of order: the notes' input activation "
-                "a is PyTorch's g, the third block"
-            )
-        if np.allclose(b_sum, 2 * params["b"][:, 0]):
-            raise CheckFailed(
-                f"{label}: the bias is counted twice: nn.LSTM adds bias_ih and bias_hh, so put "
-                "b in one of them and zeros in the other"
-            )
-        if np.allclose(b_sum, params["b"][:, 0] + 0.123):
-            raise CheckFailed(
-                f"{label}: one of bias_ih_l0 / bias_hh_l0 still holds its old values; nn.LSTM "
-                "adds both, so set the other to zero"
-            )
-        _compare(f"{label}: the outputs of nn.LSTM", out, ref, [], "the notes' LSTM")
+    return acc
 
 
-# --------------------------------------------------------------------------------------------
-# Exercise 5: counting an nn.LSTM's parameters
-# --------------------------------------------------------------------------------------------
+def check_train_recall(train_recall) -> None:
+    """Exercise 3: the trained LSTM recalls the first of τ = 14 symbols on held-out sequences,
+    and a second run from a generator in the same state gives the same weights."""
+    check_recall(train_recall, T=14, n_y=3, n_h=12, seed=7, twice=True)
 
 
-def _count(n_x, n_h, num_layers, gates=4, biases=2, same_input=False):
-    total = 0
-    for layer in range(num_layers):
-        n_in = n_x if layer == 0 or same_input else n_h
-        total += gates * n_h * (n_in + n_h) + biases * gates * n_h
-    return total
+# ----------------------------------------------------------------------------------------------
+# Exercises 4 to 6: the form of the answers (the values are graded when you hand in)
+# ----------------------------------------------------------------------------------------------
 
 
-def check_lstm_num_params(lstm_num_params) -> None:
-    """Exercise 5: the number of parameters of nn.LSTM(n_x, n_h, num_layers)."""
-    import torch
+def _number(name, value) -> float:
+    value = expect_attempted(value, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise CheckFailed(f"{name} should be a number, got {type(value).__name__}")
+    if not math.isfinite(float(value)):
+        raise CheckFailed(f"{name} should be a finite number, got {value!r}")
+    return float(value)
 
-    for n_x, n_h, layers in ((3, 5, 1), (7, 4, 2), (10, 16, 3)):
-        got = call_student(lstm_num_params, n_x, n_h, layers, name="lstm_num_params")
-        lstm = torch.nn.LSTM(n_x, n_h, num_layers=layers)
-        ref = sum(p.numel() for p in lstm.parameters())
-        label = f"lstm_num_params({n_x}, {n_h}, {layers})"
-        if not isinstance(got, int | np.integer):
-            raise CheckFailed(f"{label} should return an int, got {type(got).__name__}")
-        if got == ref:
-            continue
-        for wrong, hint in (
-            (_count(n_x, n_h, layers, gates=1), "each layer has 4 gate blocks (i, f, g, o)"),
-            (
-                _count(n_x, n_h, layers, biases=1),
-                "nn.LSTM keeps two bias vectors per layer, bias_ih and bias_hh",
-            ),
-            (_count(n_x, n_h, layers, biases=0), "the biases are missing (two per layer)"),
-            (
-                _count(n_x, n_h, layers, same_input=True),
-                "layers after the first read the hidden state of the layer below: their "
-                "input size is n_h, not n_x",
-            ),
-            (4 * n_h * (n_x + n_h) + 8 * n_h, "multiply by the number of layers"),
-        ):
-            if got == wrong:
-                raise CheckFailed(f"{label} is {got}, expected {ref}: {hint}")
-        raise CheckFailed(f"{label} is {got}, expected {ref}")
+
+def check_q4(answer_q4) -> None:
+    """Exercise 4: a whole number of steps (the value is graded when you hand in)."""
+    v = _number("answer_q4", answer_q4)
+    if v != int(v) or v < 1:
+        raise CheckFailed(f"answer_q4 should be a whole number of steps (1 or more), got {v:g}")
+    print("answer_q4 has the right form; its value is graded when you hand in")
+
+
+def check_q5(answer_q5) -> None:
+    """Exercise 5: one letter among a, b, c, d (graded when you hand in)."""
+    answer_q5 = expect_attempted(answer_q5, "answer_q5")
+    if not isinstance(answer_q5, str) or answer_q5.strip().lower() not in ("a", "b", "c", "d"):
+        raise CheckFailed(
+            f"answer_q5 should be one of the letters 'a', 'b', 'c', 'd', got {answer_q5!r}"
+        )
+    print("answer_q5 has the right form; it is graded when you hand in")
+
+
+def check_q6(answer_q6) -> None:
+    """Exercise 6: a whole, positive number of parameters (graded when you hand in)."""
+    v = _number("answer_q6", answer_q6)
+    if v != int(v) or v < 1:
+        raise CheckFailed(f"answer_q6 should be a whole number of parameters, got {v:g}")
+    print("answer_q6 has the right form; its value is graded when you hand in")

@@ -1,266 +1,407 @@
-"""Checks for the exercises of notebook 08 (training on a GPU).
+"""Checks for the exercises of notebook 08 (training on a GPU, throughput, data parallelism).
 
-Exercise 1 is checked twice: on the CPU for the values, and on PyTorch's ``"meta"`` device for
-the placement.  A meta tensor has a shape and a dtype but no data, so it behaves like a tensor on
-a separate device on any machine, GPU or not: whatever was left behind on the CPU shows up.
+Everything here runs on a CPU in a fraction of a second. Exercise 1 is compared with central
+finite differences (float64) of the whole batch's loss; exercise 2 with one plain SGD step on
+the whole batch, taken by the check itself from the same weights. When an answer is wrong, the
+check replays the plausible mistakes and names the one that matches.
 """
 
 from __future__ import annotations
 
+import copy
+import math
+
 import numpy as np
 import torch
 
-from rnnbook.course.checks import CheckFailed, call_student, expect_close, expect_true
-from rnnbook.lm import RNNLM, lm_loss
-from rnnbook.topics import data_parallel, throughput
+from rnnbook.course.checks import (
+    CheckFailed,
+    call_student,
+    expect_attempted,
+    expect_gradient,
+    same,
+)
+from rnnbook.course.hints import Hints
+from rnnbook.gradcheck import numerical_grads
+from rnnbook.lm import IGNORE_INDEX, RNNLM, count_targets, lm_loss
+
+HINTS = {
+    "ex1": [
+        "Write the whole batch's loss L as a sum over the ranks: the terms of rank r add up to "
+        "counts[r] times that rank's mean L_r.",
+        "The gradient is linear: the gradient of a sum of terms is the sum of their gradients, "
+        "and a constant factor in front of a loss stays in front of its gradient.",
+        "Check your rule on the two special cases you know: one rank holding everything, and "
+        "ranks that all hold the same number of terms.",
+    ],
+    "ex2": [
+        "Cut the rows into consecutive micro-batches x[j:j + micro_batch]. For each, compute "
+        "its loss with lm_loss and its gradients (torch.autograd.grad, or backward and a copy of "
+        "every p.grad), and count its targets with rnnbook.lm.count_targets.",
+        "Combine the micro-batch gradients with your combine_gradients from exercise 1; the "
+        "counts are targets, not rows, because rows may end in padding (-100).",
+        "Take the step once, at the end, under torch.no_grad(): p -= lr * g for every "
+        "parameter, and return the model and the list of micro-batch losses as floats.",
+    ],
+    "ex3": [
+        "The tokens of one step are batch_size × num_steps. Which steps count, and when did "
+        "the first of them start?",
+        "The timed steps start when the last warm-up step ends: wall_time[skip - 1].",
+    ],
+    "ex4": [
+        "Which quantities grow with the number of rows a forward pass holds at once, and which "
+        "do not depend on it at all?",
+        "Section 2 of the lecture measures what the batch size does to the tokens per second.",
+    ],
+    "ex5": [
+        "First the size of one full gradient in bytes: one float32 number per parameter.",
+        "Section 7 of the lecture gives what a ring all-reduce sends per rank, as a multiple "
+        "of the gradient's size that depends on R.",
+    ],
+}
+hint = Hints("08", HINTS)
 
 
-class _SpyLM(RNNLM):
-    """An RNNLM that remembers the device and dtype of the last input it was given."""
-
-    seen: tuple | None = None
-
-    def forward(self, x, state=None):
-        self.seen = (x.device, x.dtype)
-        return super().forward(x, state)
+# ----------------------------------------------------------------------------------------------
+# Exercise 1: the whole batch's gradient from the ranks' gradients
+# ----------------------------------------------------------------------------------------------
 
 
-def _spy_model(seed: int = 0) -> _SpyLM:
-    torch.manual_seed(seed)
-    return _SpyLM(11, 8, "lstm", embed_dim=5)
+def softmax_regression_loss(theta: dict, X: np.ndarray, y: np.ndarray) -> float:
+    """The mean cross-entropy of a softmax regression: scores X @ A.T + a, rows are examples."""
+    o = X @ theta["A"].T + theta["a"]
+    o = o - o.max(axis=1, keepdims=True)
+    log_p = o - np.log(np.exp(o).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(y)), y].mean())
 
 
-def _batch(seed: int, dtype=np.int64):
+def ranks_problem(seed: int, counts=(5, 2, 9), n_in: int = 3, n_out: int = 4):
+    """Data split over ranks by ``counts``: (theta, [(X_r, y_r)], (X, y))."""
     rng = np.random.default_rng(seed)
-    return rng.integers(0, 11, (3, 4)).astype(dtype), rng.integers(0, 11, (3, 4)).astype(dtype)
+    theta = {"A": rng.normal(size=(n_out, n_in)), "a": rng.normal(size=n_out)}
+    X = rng.normal(size=(sum(counts), n_in))
+    y = rng.integers(0, n_out, size=sum(counts))
+    edges = np.cumsum((0,) + tuple(counts))
+    shards = [(X[s:e], y[s:e]) for s, e in zip(edges[:-1], edges[1:])]
+    return theta, shards, (X, y)
 
 
-def _call_forward(forward_on, model, x, y, device, where: str):
-    try:
-        out = call_student(forward_on, model, x, y, device, name="forward_on")
-    except RuntimeError as err:
-        text = str(err).splitlines()[0]
-        hint = "every tensor of one operation must be on the same device"
-        moved = {p.device.type for p in model.parameters()} == {torch.device(device).type}
-        if not moved:
-            hint = "move the model with model.to(device)"
-        elif "meta" in text and "expected" in text:
-            hint = "y (the targets) must be moved to the device too, as x is"
-        elif "Long" in text or "dtype" in text or "scalar type" in text:
-            hint = "convert x and y to int64 (torch.long) index tensors"
-        elif "size" in text or "shape" in text or "dimension" in text:
-            hint = "flatten logits to (B*T, V) and y to (B*T,) before the cross-entropy"
-        raise CheckFailed(f"forward_on {where} raised RuntimeError: {text} ({hint})") from None
-    if not (isinstance(out, tuple) and len(out) == 2):
-        raise CheckFailed(
-            f"forward_on should return a pair (logits, loss), got {type(out).__name__}"
-        )
-    return out
+def _fd(theta, X, y) -> list[np.ndarray]:
+    num = numerical_grads(lambda q: softmax_regression_loss(q, X, y), theta)
+    return [num["A"], num["a"]]
 
 
-def check_forward_on(forward_on) -> None:
-    """Exercise 1: move model and batch to ``device``; return ``(logits, loss)`` computed there."""
-    # values, on the CPU (with int32 input, which must become int64)
-    for seed, dtype in ((0, np.int64), (1, np.int32)):
-        model = _spy_model(seed)
-        x, y = _batch(seed, dtype)
-        logits, loss = _call_forward(forward_on, model, x, y, "cpu", f"with {np.dtype(dtype)} x, y")
-        ref_model = _spy_model(seed)
-        ref_logits, _ = ref_model(torch.as_tensor(x, dtype=torch.long))
-        ref = lm_loss(ref_logits, torch.as_tensor(y, dtype=torch.long))
-        expect_true(
-            isinstance(logits, torch.Tensor),
-            f"logits should be a torch.Tensor, got {type(logits).__name__}",
-        )
-        expect_true(
-            tuple(logits.shape) == (3, 4, 11),
-            f"logits have shape {tuple(logits.shape)}, expected (B, T, V) = (3, 4, 11): return "
-            f"the model's logits as they come",
-        )
-        expect_true(
-            isinstance(loss, torch.Tensor),
-            f"loss should be a torch.Tensor (so that loss.backward() works and it stays on the "
-            f"device), got {type(loss).__name__}: do not call .item()",
-        )
-        expect_true(
-            loss.dim() == 0,
-            f"loss should be a scalar tensor, got shape {tuple(loss.shape)}: average over all "
-            f"B*T tokens",
-        )
-        expect_true(
-            model.seen is not None and model.seen[1] == torch.long,
-            f"the model was given x of dtype {model.seen[1] if model.seen else None}: convert x "
-            f"to int64 (torch.long) token indices",
-        )
-        got, want = float(loss.detach()), float(ref.detach())
-        if np.isclose(got, want * x.size, rtol=1e-5):
-            raise CheckFailed(
-                f"loss is {got:.5g}, {x.size} times the expected {want:.5g}: the loss is the "
-                f"mean cross-entropy per token, not the sum"
-            )
-        expect_close("loss", got, want, rtol=1e-5, hint="use rnnbook.lm.lm_loss(logits, y)")
+def combine_mistakes(grads, counts) -> list[tuple[list, str]]:
+    """What the plausible wrong combinations give, parameter by parameter."""
+    R, N = len(grads), float(sum(counts))
+    K = len(grads[0])
+    inverse = [1.0 / n for n in counts]
 
-    # placement, on the meta device
-    model = _spy_model(2)
-    x, y = _batch(2)
-    logits, loss = _call_forward(forward_on, model, x, y, torch.device("meta"), "on device 'meta'")
-    where = {str(p.device) for p in model.parameters()}
-    expect_true(
-        where == {"meta"},
-        f"after forward_on(model, x, y, 'meta') the model's parameters are on {sorted(where)}: "
-        f"move the model with model.to(device)",
-    )
-    expect_true(
-        model.seen is not None and model.seen[0].type == "meta",
-        f"the model was given x on {model.seen[0] if model.seen else None}, expected 'meta': "
-        f"create the index tensor on the device, torch.as_tensor(x, device=device)",
-    )
-    expect_true(
-        isinstance(loss, torch.Tensor) and loss.device.type == "meta",
-        f"loss is on {getattr(loss, 'device', type(loss).__name__)}, expected 'meta': compute "
-        f"it from logits and targets that are both on the device",
-    )
-    expect_true(
-        logits.device.type == "meta",
-        f"logits are on {logits.device}, expected 'meta': return them where they were computed",
-    )
-
-
-def check_steady_throughput(steady_throughput) -> None:
-    """Exercise 2: tokens per second after ``skip`` warm-up steps, from cumulative step times."""
-    wall = [2.5, 2.9, 3.2, 3.6, 3.9, 4.3]  # the first step is slow (warm-up)
-    for B, T, skip in ((8, 16, 1), (4, 32, 2), (2, 10, 0)):
-        label = f"steady_throughput(wall_time, batch_size={B}, num_steps={T}, skip={skip})"
-        try:
-            got = call_student(steady_throughput, list(wall), B, T, skip, name="steady_throughput")
-        except ZeroDivisionError:
-            raise CheckFailed(
-                f"{label} divided by zero: with skip = 0 the timed interval starts at time 0, "
-                f"not at wall_time[-1]"
-            ) from None
-        expected = throughput.steady_tokens_per_s(wall, B * T, skip)
-        n = len(wall)
-        start = wall[skip - 1] if skip else 0.0
-        wrong = [
-            (n * B * T / (wall[-1] - start), "counts the warm-up steps' tokens too"),
-            (
-                (n - skip) * B * T / wall[-1],
-                "divides by the whole run time wall_time[-1]: the "
-                "timed interval starts when the warm-up ends, at wall_time[skip - 1]",
-            ),
-            (
-                (n - skip) * B / (wall[-1] - start),
-                "counts sequences, not tokens: every step processes batch_size * num_steps tokens",
-            ),
-            (n * B * T / wall[-1], "includes the warm-up steps, tokens and time"),
+    def mix(weights):
+        return [
+            sum(w * np.asarray(g[k], dtype=float) for w, g in zip(weights, grads)) for k in range(K)
         ]
-        if skip < n - 1:
-            wrong.append(
-                (
-                    (n - skip) * B * T / (wall[-1] - wall[skip]),
-                    "starts the clock one step late: "
-                    "step skip ends at wall_time[skip - 1] (Python counts from 0)",
-                )
-            )
-        if not np.isclose(float(got), expected, rtol=1e-9):
-            for value, why in wrong:
-                if np.isclose(float(got), value, rtol=1e-9):
-                    raise CheckFailed(f"{label} is {float(got):.6g}: it {why}")
-        expect_close(
-            label,
-            got,
-            expected,
-            rtol=1e-9,
-            hint="(len(wall_time) - skip) * batch_size * num_steps tokens over "
-            "wall_time[-1] - wall_time[skip - 1] seconds",
+
+    spread = f"here they hold {', '.join(str(int(n)) for n in counts)}"
+    return [
+        (
+            mix([1.0 / R] * R),
+            "the plain mean over ranks is the whole batch's gradient only when "
+            f"every rank holds the same number of terms; {spread}",
+        ),
+        (
+            mix([1.0] * R),
+            "the ranks' gradients are summed, not combined into the gradient of the "
+            "whole batch's mean loss (it is too large by a factor near the number of ranks)",
+        ),
+        (
+            mix(list(counts)),
+            "each rank is weighted by its count, but the result is not divided by "
+            "the total count N: the whole batch's loss is a mean over all N terms",
+        ),
+        (
+            mix([w / sum(inverse) for w in inverse]),
+            "the weights are inverted: a rank with more "
+            "terms carries more of the whole batch's loss, not less",
+        ),
+        (
+            mix([n / N / R for n in counts]),
+            "after weighting by the counts the result is divided by the number of ranks once more",
+        ),
+    ]
+
+
+def _as_list(out, K: int, label: str) -> list:
+    if not isinstance(out, (list, tuple)) or len(out) != K:
+        got = f"a {type(out).__name__}" + (
+            f" of length {len(out)}" if isinstance(out, (list, tuple)) else ""
+        )
+        raise CheckFailed(
+            f"{label} should return a list of {K} gradients (one per parameter), got {got}"
+        )
+    return list(out)
+
+
+def expect_combined(got, want, grads, counts, label: str) -> None:
+    """``got`` must equal ``want`` (the whole batch's gradient); name a known mistake if not."""
+    got = _as_list(got, len(want), label)
+    mistakes = combine_mistakes(grads, counts)
+    for k, (g, w) in enumerate(zip(got, want)):
+        expect_gradient(
+            f"{label}: gradient {k}",
+            g,
+            w,
+            mistakes=[(m[k], t) for m, t in mistakes],
+            reference="the whole batch's gradient",
         )
 
 
-def _gradients(seed: int, world_size: int):
-    gen = torch.Generator().manual_seed(seed)
-    shapes = [(3, 2), (2,), (1, 4)]
-    return [[torch.randn(s, generator=gen) for s in shapes] for _ in range(world_size)]
+def check_combine_gradients(combine_gradients) -> None:
+    """Exercise 1: three ranks holding 5, 2 and 9 examples of a softmax regression's batch."""
+    for seed, counts in ((0, (5, 2, 9)), (1, (4, 11))):
+        theta, shards, (X, y) = ranks_problem(seed, counts)
+        grads = [_fd(theta, Xr, yr) for Xr, yr in shards]
+        given = [[g.copy() for g in rank] for rank in grads]
+        label = f"combine_gradients(counts={list(counts)})"
+        out = call_student(combine_gradients, given, list(counts), name="combine_gradients")
+        if any(not np.array_equal(a, b) for ra, rb in zip(given, grads) for a, b in zip(ra, rb)):
+            raise CheckFailed(f"{label} changed the gradients it was given; return new ones")
+        expect_combined(out, _fd(theta, X, y), grads, counts, label)
 
 
-def check_allreduce_mean(allreduce_mean) -> None:
-    """Exercise 3: every rank ends with the mean over ranks of every gradient."""
-    for seed, world_size in ((0, 2), (1, 3), (2, 4)):
-        grads = _gradients(seed, world_size)
-        before = [[g.clone() for g in rank] for rank in grads]
-        out = call_student(allreduce_mean, grads, name="allreduce_mean")
-        expected = data_parallel.allreduce_mean(before)
-        label = f"allreduce_mean with {world_size} ranks"
-        expect_true(
-            isinstance(out, list | tuple) and len(out) == world_size,
-            f"{label} should return one list of gradients per rank ({world_size}), got "
-            f"{len(out) if isinstance(out, list | tuple) else type(out).__name__}",
-        )
-        for r, rank in enumerate(out):
-            expect_true(
-                isinstance(rank, list | tuple) and len(rank) == len(expected[0]),
-                f"{label}: rank {r} should hold {len(expected[0])} gradients, one per "
-                f"parameter, got {len(rank) if isinstance(rank, list | tuple) else type(rank).__name__}",
-            )
-            for k, (g, want) in enumerate(zip(rank, expected[0])):
-                g = torch.as_tensor(g)
-                if g.shape == want.shape and torch.allclose(g, want * world_size, atol=1e-6):
-                    raise CheckFailed(
-                        f"{label}: rank {r}'s gradient {k} is the sum over ranks: divide by "
-                        f"the number of ranks (the world size) to get the mean"
-                    )
-                if g.shape != want.shape:
-                    raise CheckFailed(
-                        f"{label}: rank {r}'s gradient {k} has shape {tuple(g.shape)}, expected "
-                        f"{tuple(want.shape)}: average over ranks, element by element, not over "
-                        f"the entries of one gradient"
-                    )
-                expect_close(
-                    f"{label}: rank {r}'s gradient {k}",
-                    g.detach().numpy(),
-                    want.numpy(),
-                    rtol=1e-6,
-                    atol=1e-7,
-                    hint="each rank holds (1 / world_size) * sum over ranks of gradient k",
-                )
-        expect_true(
-            all(torch.equal(a, b) for ra, rb in zip(grads, before) for a, b in zip(ra, rb)),
-            f"{label} changed the gradients it was given: build new tensors",
-        )
-        ptrs = [torch.as_tensor(rank[0]).data_ptr() for rank in out]
-        expect_true(
-            len(set(ptrs)) == world_size,
-            f"{label}: the ranks share one tensor object; on real machines every rank holds "
-            f"its own copy (use .clone() per rank)",
-        )
+# ----------------------------------------------------------------------------------------------
+# Exercise 2: gradient accumulation equals one step on the whole batch
+# ----------------------------------------------------------------------------------------------
 
 
-def check_call_with_rng_restored(call_with_rng_restored) -> None:
-    """Exercise 4: call ``fn`` from the current torch RNG state and put that state back after."""
-    for seed in (3, 17):
-        fn = lambda: torch.rand(4)
-        torch.manual_seed(seed)
-        torch.rand(2)  # a state that is not a fresh seed
-        state = torch.get_rng_state()
-        expected_result = fn()
-        torch.set_rng_state(state)
-        expected_next = torch.rand(3)  # what an undisturbed run draws next
-        torch.set_rng_state(state)
-        got = call_student(call_with_rng_restored, fn, name="call_with_rng_restored")
-        got_next = torch.rand(3)
-        expect_true(
-            isinstance(got, torch.Tensor),
-            f"call_with_rng_restored(fn) should return fn()'s result, got {type(got).__name__}",
+def lm_batch(seed: int, B: int, T: int, V: int):
+    """Token rows ``x, y (B, T)`` (int64), each row's targets padded at the end with -100."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, V, size=(B, T))
+    y = rng.integers(0, V, size=(B, T))
+    lengths = rng.integers(1, T + 1, size=B)  # real targets per row: 1 .. T
+    lengths[rng.integers(B)] = T
+    for row, n in enumerate(lengths):
+        y[row, n:] = IGNORE_INDEX
+    return x, y
+
+
+def small_lm(seed: int, V: int, n_h: int) -> RNNLM:
+    torch.manual_seed(seed)
+    return RNNLM(V, n_h, "gru", embed_dim=3).double()
+
+
+def chunk_loss_and_grads(model, x, y) -> tuple[float, list[torch.Tensor], int]:
+    """The mean loss per target of rows ``x, y``, its gradients, and its number of targets."""
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    loss = lm_loss(model(x)[0], y)
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    return loss.item(), [g.detach().clone() for g in grads], count_targets(y)
+
+
+def _stepped(model, grads, lr):
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        for p, g in zip(out.parameters(), grads):
+            p -= lr * g
+    return [p.detach().numpy().copy() for p in out.parameters()]
+
+
+def accumulation_outcomes(model, x, y, micro_batch: int, lr: float) -> dict:
+    """The right step and the plausible mistakes: name -> parameters after the step."""
+    edges = list(range(0, len(x), micro_batch))
+    chunks = [
+        chunk_loss_and_grads(model, x[s : s + micro_batch], y[s : s + micro_batch]) for s in edges
+    ]
+    K = len(chunks[0][1])
+
+    def mix(weights):
+        return [sum(w * c[1][k] for w, c in zip(weights, chunks)) for k in range(K)]
+
+    counts = [c[2] for c in chunks]
+    rows = [len(x[s : s + micro_batch]) for s in edges]
+    n = len(chunks)
+    sequential = copy.deepcopy(model)
+    for s in edges:
+        _, g, _ = chunk_loss_and_grads(sequential, x[s : s + micro_batch], y[s : s + micro_batch])
+        with torch.no_grad():
+            for p, gk in zip(sequential.parameters(), g):
+                p -= lr * gk
+    return {
+        "losses": [c[0] for c in chunks],
+        "counts": counts,
+        "right": _stepped(model, chunk_loss_and_grads(model, x, y)[1], lr),
+        "mistakes": [
+            (
+                _stepped(model, mix([r / sum(rows) for r in rows]), lr),
+                "the micro-batches are weighted by their rows, but the loss is a mean over the "
+                "targets that count, and rows ending in padding (-100) hold fewer: weight by the "
+                "number of targets (rnnbook.lm.count_targets)",
+            ),
+            (
+                _stepped(model, mix([1.0 / n] * n), lr),
+                "the micro-batch gradients are averaged with equal weights; the micro-batches hold "
+                f"{', '.join(map(str, counts))} targets, so each must count in proportion",
+            ),
+            (
+                _stepped(model, mix([1.0] * n), lr),
+                "the micro-batch gradients are summed (backward on each micro-batch's mean loss "
+                "without scaling it): the step is too large",
+            ),
+            (
+                _stepped(model, mix([0.0] * (n - 1) + [1.0]), lr),
+                "only the last micro-batch's gradient was used: were the gradients zeroed inside "
+                "the loop?",
+            ),
+            (
+                [p.detach().numpy().copy() for p in sequential.parameters()],
+                "the parameters were updated after every micro-batch; accumulation takes one step, "
+                "after the last micro-batch",
+            ),
+        ],
+    }
+
+
+def expect_accumulated(out, start, x, y, micro_batch, lr, label) -> None:
+    """Check (model, losses) against the whole batch's step taken from ``start``."""
+    ref = accumulation_outcomes(start, x, y, micro_batch, lr)
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise CheckFailed(
+            f"{label} should return the pair (model, losses), got {type(out).__name__}"
         )
-        if not torch.equal(got, expected_result):
+    model, losses = out
+    if not isinstance(model, torch.nn.Module):
+        raise CheckFailed(
+            f"{label}: the first value returned should be the model, got {type(model).__name__}"
+        )
+    n = len(ref["losses"])
+    sizes = [len(x[s : s + micro_batch]) for s in range(0, len(x), micro_batch)]
+    if not isinstance(losses, (list, tuple)) or len(losses) != n:
+        got = len(losses) if isinstance(losses, (list, tuple)) else type(losses).__name__
+        raise CheckFailed(
+            f"{label}: losses should hold one loss per micro-batch: {n} micro-batches of "
+            f"{', '.join(map(str, sizes))} rows (the last one is smaller), got {got}"
+        )
+    params = [p.detach().numpy() for p in model.parameters()]
+    if [p.shape for p in params] != [p.shape for p in ref["right"]]:
+        raise CheckFailed(
+            f"{label}: the returned model's parameters do not have the shapes of "
+            "the model it was given"
+        )
+    first = [p.detach().numpy() for p in start.parameters()]
+    if all(np.array_equal(a, b) for a, b in zip(params, first)):
+        raise CheckFailed(
+            f"{label}: the returned model still has its starting weights: take the "
+            "step (and return the model you updated)"
+        )
+    if all(same(a, b, rtol=1e-5, atol=1e-9) for a, b in zip(params, ref["right"])):
+        _expect_losses(losses, ref["losses"], sizes, micro_batch, label)
+        return
+    for wrong, what in ref["mistakes"]:
+        if all(same(a, b, rtol=1e-5, atol=1e-9) for a, b in zip(params, wrong)):
             raise CheckFailed(
-                "call_with_rng_restored(fn) returned a different result from fn() called from "
-                "the current state: save the state with torch.get_rng_state(); do not re-seed "
-                "with torch.manual_seed"
+                f"{label}: the step differs from one SGD step on the whole batch: {what}"
             )
-        if not torch.equal(got_next, expected_next):
+    names = [name for name, _ in start.named_parameters()]
+    k = max(range(len(params)), key=lambda i: float(np.abs(params[i] - ref["right"][i]).max()))
+    raise CheckFailed(
+        f"{label}: the step differs from one SGD step on the whole batch's mean loss; the "
+        f"largest difference is in {names[k]}, "
+        f"{float(np.abs(params[k] - ref['right'][k]).max()):.2g}"
+    )
+
+
+def _expect_losses(losses, want_all, sizes, micro_batch, label) -> None:
+    for j, (got, want) in enumerate(zip(losses, want_all)):
+        try:
+            value = float(got)
+        except (TypeError, ValueError):
             raise CheckFailed(
-                "after call_with_rng_restored(fn), torch's generator is not where it was: the "
-                "numbers drawn next differ from those of an undisturbed run. Save "
-                "torch.get_rng_state() before calling fn and restore it with "
-                "torch.set_rng_state(...) after"
+                f"{label}: losses[{j}] should be a number, got {type(got).__name__}"
+            ) from None
+        if not math.isclose(value, want, rel_tol=1e-5, abs_tol=1e-8):
+            raise CheckFailed(
+                f"{label}: losses[{j}] is {value:.6g}, expected {want:.6g}, the mean loss per "
+                f"target of rows {j * micro_batch}:{j * micro_batch + sizes[j]} at the starting "
+                "weights: cut the batch into consecutive micro-batches, in order"
             )
+
+
+def check_accumulated_step(accumulated_step) -> None:
+    """Exercise 2: 7 rows in micro-batches of at most 3 (3, 3, 1), padding in some rows."""
+    for seed, (B, T, micro) in ((0, (7, 5, 3)), (1, (5, 4, 2))):
+        x, y = lm_batch(seed, B, T, V=6)
+        start = small_lm(seed, 6, 4)
+        label = f"accumulated_step(B={B}, micro_batch={micro})"
+        out = call_student(
+            accumulated_step,
+            copy.deepcopy(start),
+            x.copy(),
+            y.copy(),
+            micro,
+            0.5,
+            name="accumulated_step",
+        )
+        expect_accumulated(out, start, x, y, micro, 0.5, label)
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercises 3 and 4: the form of the answers (the values are graded when you hand in)
+# ----------------------------------------------------------------------------------------------
+
+# A run recorded on a GPU: wall_time[i] is the time in seconds at which step i + 1 finished
+# (rnnbook.training.History.wall_time), for batches of 64 sequences of 128 tokens.
+RECORDED_RUN = {
+    "batch_size": 64,
+    "num_steps": 128,
+    "skip": 3,
+    "wall_time": [
+        2.91,
+        3.62,
+        3.79,
+        3.861,
+        3.933,
+        4.004,
+        4.077,
+        4.148,
+        4.219,
+        4.291,
+        4.364,
+        4.435,
+        4.507,
+        4.578,
+        4.650,
+    ],
+}
+
+
+def check_q3(answer_q3) -> None:
+    """Exercise 3: a positive, finite number of tokens per second."""
+    value = expect_attempted(answer_q3, "answer_q3")
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise CheckFailed(f"answer_q3 should be a number, got {type(value).__name__}")
+    if not math.isfinite(float(value)) or float(value) <= 0:
+        raise CheckFailed(f"answer_q3 should be a positive, finite number, got {value!r}")
+    print("answer_q3 has the right form; its value is graded when you hand in")
+
+
+def check_q4(answer_q4) -> None:
+    """Exercise 4: one letter among a, b, c, d."""
+    answer_q4 = expect_attempted(answer_q4, "answer_q4")
+    if not isinstance(answer_q4, str) or answer_q4.strip().lower() not in ("a", "b", "c", "d"):
+        raise CheckFailed(
+            f"answer_q4 should be one of the letters 'a', 'b', 'c', 'd', got {answer_q4!r}"
+        )
+    print("answer_q4 has the right form; it is graded when you hand in")
+
+
+def check_q5(answer_q5) -> None:
+    """Exercise 5: a positive, finite number of megabytes."""
+    value = expect_attempted(answer_q5, "answer_q5")
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise CheckFailed(
+            f"answer_q5 should be a number (of megabytes), got {type(value).__name__}"
+        )
+    if not math.isfinite(float(value)) or float(value) <= 0:
+        raise CheckFailed(f"answer_q5 should be a positive, finite number, got {value!r}")
+    print("answer_q5 has the right form; its value is graded when you hand in")
