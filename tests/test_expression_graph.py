@@ -87,9 +87,9 @@ def test_worked_examples():
     g = graph.graph_linear_dot(seed=3)
     g.forward()
     grads = g.backward()
-    W, b = g["W"].value, g["b"].value
-    np.testing.assert_allclose(grads["x"], W.T @ b, rtol=1e-12)
-    np.testing.assert_allclose(grads["W"], b @ g["x"].value.T, rtol=1e-12)
+    W, q = g["W"].value, g["q"].value
+    np.testing.assert_allclose(grads["x"], W.T @ q, rtol=1e-12)
+    np.testing.assert_allclose(grads["W"], q @ g["x"].value.T, rtol=1e-12)
 
 
 def _torch_grads(g: ExpressionGraph, expression):

@@ -473,7 +473,7 @@ def graph_logistic_layer(x=None, W=None, b=None, seed: int = 0) -> ExpressionGra
     from a seeded normal with n_x = 3, n_y = 2.
     """
     rng = np.random.default_rng(seed)
-    g = ExpressionGraph("y = sigmoid(x^T W + b)", title="$\\hat{y} = \\sigma(x^T W + b)$")
+    g = ExpressionGraph("y_hat = sigmoid(x^T W + b)", title="$\\hat{y} = \\sigma(x^T W + b)$")
     g.variable("x", _rng_value(x, (3, 1), rng))
     g.variable("W", _rng_value(W, (g["x"].value.shape[0], 2), rng), kind="parameter")
     g.variable("b", _rng_value(b, (1, g["W"].value.shape[1]), rng), kind="parameter")
@@ -510,19 +510,20 @@ def graph_square_log(x=2.0) -> ExpressionGraph:
     return g
 
 
-def graph_linear_dot(W=None, x=None, b=None, seed: int = 0) -> ExpressionGraph:
-    """The notes' vector chain rule: y = W x, z = b^T y, so grad_x z = W^T b.
+def graph_linear_dot(W=None, x=None, q=None, seed: int = 0) -> ExpressionGraph:
+    """The notes' vector chain rule: y = W x, z = q^T y, so grad_x z = W^T q.
 
-    x (m, 1) and b (n, 1) are columns, W (n, m); here ``b`` is the fixed vector of the example,
-    not a bias. Missing arrays are drawn from a seeded normal with m = 3, n = 2.
+    x (m, 1) and q (n, 1) are columns, W (n, m). The notes call the fixed vector ``b``; the
+    course keeps ``b`` for biases, so it is ``q`` here. Missing arrays are drawn from a seeded
+    normal with m = 3, n = 2.
     """
     rng = np.random.default_rng(seed)
-    g = ExpressionGraph("y = W x, z = b^T y", title="$y = Wx,\\ z = b^T y$")
+    g = ExpressionGraph("y = W x, z = q^T y", title="$y = Wx,\\ z = q^T y$")
     g.variable("W", _rng_value(W, (2, 3), rng), kind="parameter")
     g.variable("x", _rng_value(x, (g["W"].value.shape[1], 1), rng))
-    g.variable("b", _rng_value(b, (g["W"].value.shape[0], 1), rng), kind="parameter")
+    g.variable("q", _rng_value(q, (g["W"].value.shape[0], 1), rng), kind="parameter")
     g.apply("matmul", "W", "x", name="y")
-    g.apply("dot", "b", "y", name="z")
+    g.apply("dot", "q", "y", name="z")
     return g
 
 
