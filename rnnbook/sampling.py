@@ -5,8 +5,8 @@ step, the model's output o^(t) gives a distribution over the next token, one tok
 it is fed back in as the next input x^(t+1).  How the token is chosen:
 
 * ``"greedy"``: the most probable token, argmax_j o_j (deterministic; often loops);
-* ``"temperature"``: draw from softmax(o / tau): tau < 1 sharpens the distribution towards
-  greedy, tau > 1 flattens it towards uniform, tau = 1 is the model's own distribution;
+* ``"temperature"``: draw from softmax(o / kappa): kappa < 1 sharpens the distribution towards
+  greedy, kappa > 1 flattens it towards uniform, kappa = 1 is the model's own distribution;
 * ``"top_k"``: keep the k largest logits, set the others to -inf, then draw as above.
 
 Given a seeded ``torch.Generator`` the output is the same on every run.
@@ -137,7 +137,7 @@ def sample(
     of tokens.  Prefix tokens missing from ``vocab`` are fed in as ``<unk>`` (and written back
     as ``<unk>``); a word vocabulary read with ``tokenizer="char"`` (or a character one with
     ``"word"``) is an error.  ``temperature`` must be > 0 (use ``strategy="greedy"`` for the
-    limit tau -> 0); ``k`` is required for ``"top_k"``, refused otherwise, and must lie in
+    limit kappa -> 0); ``k`` is required for ``"top_k"``, refused otherwise, and must lie in
     ``1 .. len(vocab)``.  More than ``LONG_SAMPLE_TOKENS`` tokens draws a warning.
     """
     if not isinstance(model, torch.nn.Module):
