@@ -4,14 +4,10 @@ import re
 
 import numpy as np
 import pytest
-import torch
-from torch import nn
 
 from rnnbook import cells
 from rnnbook.course.checks import CheckFailed, NotAttempted
 from rnnbook.course.checks import nb03 as checks
-
-torch.set_num_threads(1)
 
 
 def _stub(*args, **kwargs):
@@ -23,6 +19,24 @@ def _stub(*args, **kwargs):
 
 def right_one_hot(words, vocab):
     return cells.one_hot(np.array([vocab.index(w) for w in words]), len(vocab))
+
+
+def right_jacobian(x_t, h_prev, U, W, b):
+    h_t = np.tanh(b + W @ h_prev + U @ x_t)
+    return np.diag(1 - h_t[:, 0] ** 2) @ W
+
+
+def right_fit_readout(sentences, tags, vocab, U, W, b):
+    n_h = W.shape[0]
+    H = np.concatenate(
+        [
+            right_elman(right_one_hot(s, vocab).T[:, :, None], np.zeros((n_h, 1)), U, W, b)[:, :, 0]
+            for s in sentences
+        ]
+    )
+    Y = np.eye(2)[np.concatenate([np.asarray(t) for t in tags])]
+    theta = np.linalg.lstsq(np.c_[H, np.ones(len(H))], Y, rcond=None)[0]
+    return theta[:n_h].T, theta[n_h:].T
 
 
 def _elman(step, xs, h0):
@@ -53,18 +67,15 @@ def right_bidirectional(xs, pf, pb):
     return np.concatenate([_run(pf, xs), _run(pb, xs[::-1])[::-1]], axis=1)
 
 
-def right_count(mode, n_x, n_h, num_layers, bidirectional):
-    cls = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[mode]
-    module = cls(n_x, n_h, num_layers=num_layers, bidirectional=bidirectional)
-    return sum(p.numel() for p in module.parameters())
-
-
 def test_right_answers_pass():
     checks.check_one_hot_sentence(right_one_hot)
     checks.check_elman_forward(right_elman)
+    checks.check_elman_jacobian(right_jacobian)
+    checks.check_answer_q3(0.5)
     checks.check_jordan_step(right_jordan)
+    checks.check_answer_q5(" B ")
     checks.check_bidirectional(right_bidirectional)
-    checks.check_count_params(right_count)
+    checks.check_tagger(right_one_hot, right_fit_readout)
 
 
 @pytest.mark.parametrize(
@@ -72,9 +83,12 @@ def test_right_answers_pass():
     [
         checks.check_one_hot_sentence,
         checks.check_elman_forward,
+        checks.check_elman_jacobian,
         checks.check_jordan_step,
         checks.check_bidirectional,
-        checks.check_count_params,
+        lambda f: checks.check_tagger(right_one_hot, f),
+        lambda f: checks.check_answer_q3(None),
+        lambda f: checks.check_answer_q5(None),
     ],
 )
 def test_stub_is_not_attempted(checker):
@@ -82,7 +96,7 @@ def test_stub_is_not_attempted(checker):
         checker(_stub)
 
 
-# ---- exercise 1 -----------------------------------------------------------------------------
+# ---- exercise 7: the one-hot code -----------------------------------------------------------------------------
 
 
 def test_one_hot_wrong():
@@ -103,11 +117,23 @@ def test_one_hot_wrong():
         checks.check_one_hot_sentence(own_vocab)
     with pytest.raises(CheckFailed, match="off-by-one"):
         checks.check_one_hot_sentence(off_by_one)
+
+    def sorted_vocab(words, vocab):
+        return right_one_hot(words, sorted(vocab))
+
+    def sized_by_data(words, vocab):
+        seen = [w for w in vocab if w in words]
+        return right_one_hot(words, seen)
+
     with pytest.raises(CheckFailed, match="expected exactly one"):
         checks.check_one_hot_sentence(counts)
+    with pytest.raises(CheckFailed, match="sorted vocabulary"):
+        checks.check_one_hot_sentence(sorted_vocab)
+    with pytest.raises(CheckFailed, match="size it by the vocabulary"):
+        checks.check_one_hot_sentence(sized_by_data)
 
 
-# ---- exercise 2 -----------------------------------------------------------------------------
+# ---- exercise 1 -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -148,7 +174,7 @@ def test_elman_forward_wrong(wrong, hint):
         checks.check_elman_forward(wrong)
 
 
-# ---- exercise 3 -----------------------------------------------------------------------------
+# ---- exercise 4 -----------------------------------------------------------------------------
 
 
 def _jordan_from(s_of):
@@ -218,32 +244,91 @@ def test_bidirectional_wrong(wrong, hint):
         checks.check_bidirectional(wrong)
 
 
-# ---- exercise 5 -----------------------------------------------------------------------------
+# ---- exercise 2 -----------------------------------------------------------------------------
 
 
-def _formula(mode, n_x, n_h, L, bi, *, k=None, biases=2, upper=None, D=None, first_only=False):
-    k = {"rnn": 1, "gru": 3, "lstm": 4}[mode] if k is None else k
-    D_true = 2 if bi else 1
-    D = D_true if D is None else D
-    total = 0
-    for layer in range(L):
-        n_in = n_x if layer == 0 or first_only else (D_true * n_h if upper is None else upper)
-        total += D * k * n_h * (n_in + n_h + biases)
-    return total
+def _jac(scale):
+    def f(x_t, h_prev, U, W, b):
+        h_t = np.tanh(b + W @ h_prev + U @ x_t)
+        return scale(h_t, h_prev, W)
+
+    return f
 
 
 @pytest.mark.parametrize(
     "wrong, hint",
     [
-        (lambda m, x, h, L, bi: _formula(m, x, h, L, bi, biases=1), "counts one bias"),
-        (lambda m, x, h, L, bi: _formula(m, x, h, L, bi, upper=h), "read 2 n_h features"),
-        (lambda m, x, h, L, bi: _formula(m, x, h, L, bi, k=1), "forgets the gates"),
-        (lambda m, x, h, L, bi: _formula(m, x, h, L, bi, D=1), "forgets the second direction"),
-        (lambda m, x, h, L, bi: _formula(m, x, h, L, bi, first_only=True), "n_x inputs"),
-        (lambda m, x, h, L, bi: right_count(m, x, h, L, bi) + 1, "2 k n_h biases"),
-        (lambda m, x, h, L, bi: "many", "should be a whole number"),
+        (_jac(lambda h, hp, W: W), "derivative at h\\^\\(t\\) is missing"),
+        (_jac(lambda h, hp, W: (1 - hp**2) * W), "taken at h_prev"),
+        (_jac(lambda h, hp, W: W * (1 - h**2).T), "scales the columns"),
+        (_jac(lambda h, hp, W: h * (1 - h) * W), "sigmoid's derivative"),
+        (_jac(lambda h, hp, W: (1 - h) * W), "not 1 − h"),
+        (_jac(lambda h, hp, W: (1 - h**2) * W.T), "this is its transpose"),
+        (_jac(lambda h, hp, W: -(1 - h**2) * W), "wrong sign"),
+        (_jac(lambda h, hp, W: 2 * (1 - h**2) * W), "2 times"),
+        (_jac(lambda h, hp, W: 1 - h**2), r"has shape \(\d, 1\)"),
     ],
 )
-def test_count_params_wrong(wrong, hint):
-    with pytest.raises(CheckFailed, match=re.escape(hint)):
-        checks.check_count_params(wrong)
+def test_jacobian_wrong(wrong, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        checks.check_elman_jacobian(wrong)
+
+
+# ---- exercises 3 and 5: only the form is checked here ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "check, value, hint",
+    [
+        (checks.check_answer_q3, "stable", "should be a number"),
+        (checks.check_answer_q3, float("nan"), "finite"),
+        (checks.check_answer_q3, -0.3, "positive"),
+        (checks.check_answer_q5, "e", "one of the letters"),
+        (checks.check_answer_q5, 3, "one of the letters"),
+    ],
+)
+def test_understand_form(check, value, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        check(value)
+
+
+def test_understand_form_passes_and_says_when_it_is_graded(capsys):
+    checks.check_answer_q3(0.66)
+    checks.check_answer_q5("a")
+    assert capsys.readouterr().out.count("graded when you hand in") == 2
+
+
+# ---- exercise 7: the tagger --------------------------------------------------------------------
+
+
+def _fit_then(change):
+    def fit(sentences, tags, vocab, U, W, b):
+        return change(*right_fit_readout(sentences, tags, vocab, U, W, b))
+
+    return fit
+
+
+def test_tagger_without_context_fails():
+    def word_by_word(sentences, tags, vocab, U, W, b):  # every word from a zero state
+        return right_fit_readout(sentences, tags, vocab, U, np.zeros_like(W), b)
+
+    with pytest.raises(CheckFailed, match="ambiguous words.*one word at a time"):
+        checks.check_tagger(right_one_hot, word_by_word)
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_fit_then(lambda V, c: (V.T, c)), r"expected \(2, n_h\)"),
+        (_fit_then(lambda V, c: (V[::-1], c[::-1])), "swapped"),
+        (_fit_then(lambda V, c: V), r"should return a tuple \(V, c\)"),
+        (_fit_then(lambda V, c: (V, np.zeros((3, 1)))), r"c has shape \(3, 1\)"),
+    ],
+)
+def test_tagger_wrong(wrong, hint):
+    with pytest.raises(CheckFailed, match=hint):
+        checks.check_tagger(right_one_hot, wrong)
+
+
+def test_tagger_accepts_a_flat_bias():
+    checks.check_tagger(right_one_hot, _fit_then(lambda V, c: (V, c[:, 0])))

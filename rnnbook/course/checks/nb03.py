@@ -1,11 +1,83 @@
-"""Checks for the exercises of notebook 03 (recurrent networks and unrolling)."""
+"""Checks for the exercises of notebook 03 (recurrent networks and unrolling).
+
+Each checker replays the most plausible mistakes and names the one the answer matches, before
+a generic message. The two "understand" questions are checked here only for their form (a
+letter, a finite number); they are graded when the notebook is handed in. The tagger of
+exercise 7 is measured here on held-out sentences with the library's forward pass, from the
+read-out the student's function returns.
+
+Shapes follow the numpy half of the course: columns are examples, ``x_t (n_x, B)``,
+``h_t (n_h, B)``, biases ``(n_h, 1)``, sequences ``(T, n, B)``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from rnnbook import cells
-from rnnbook.course.checks import CheckFailed, call_student, expect_close, expect_shape, expect_true
+from rnnbook.course.checks import (
+    CheckFailed,
+    call_student,
+    expect_attempted,
+    expect_close,
+    expect_gradient,
+    expect_shape,
+    expect_true,
+    unpack,
+)
+from rnnbook.course.hints import Hints
+from rnnbook.topics import tagging
+
+HINTS = {
+    "ex1": [
+        "Keep one variable `h` for the current state: start it at `h0`, and inside a loop over "
+        "`xs` (which yields the `x_t` of shape `(n_x, B)`, one step at a time) replace it by "
+        "the new state.",
+        "Append each new state to a list and `np.stack` the list at the end: the result has "
+        "`T` entries, without `h0`.",
+    ],
+    "ex2": [
+        "Entry `J[i, j]` asks how unit `i` of the new state moves when unit `j` of the old state "
+        "moves. Write the chain rule for one entry: through the pre-activation `a_i`, then "
+        "through the tanh of unit `i`.",
+        "The derivative of the tanh can be read off its output `h^(t)` (notebook 03, section 4, "
+        '"Measuring chaos", writes the product). Which index does that factor carry, `i` or '
+        "`j`? That decides whether it scales the rows or the columns of `W`.",
+    ],
+    "ex3": [
+        "Iterate `h = np.tanh(b + W @ h)` a few hundred times from `h0` and check that the "
+        "change between two steps has become tiny: that is the fixed point.",
+        "Call your `elman_jacobian` there with a zero input (`U` can be any `(2, 1)` array with "
+        "`x_t = 0`), then take `np.max(np.abs(np.linalg.eigvals(J)))`.",
+    ],
+    "ex4": [
+        "First decide what the step reads from the past, `s_prev`: the one-hot code of "
+        "`y_prev` when teacher forcing is on, `o_prev` otherwise. Then the two equations.",
+        "A one-hot code with examples as columns: `np.eye(n_y)[:, y_prev]` has shape "
+        "`(n_y, B)`; `n_y` is the number of rows of `V`.",
+    ],
+    "ex5": [
+        "With teacher forcing, what does step t read, and is it known before step t−1 has run?",
+        "Ask of each statement: is it about training or about use, and at test time, who "
+        "provides y^(t−1)?",
+    ],
+    "ex6": [
+        "Write a small function that runs one Elman recurrence over a sequence from zeros and "
+        "returns its states `(T, n_h, B)`; call it twice.",
+        "The backward recurrence reads `xs[::-1]`; its first state belongs to step T, so "
+        "reverse its states (`[::-1]`) before concatenating along `axis=1`.",
+    ],
+    "ex7": [
+        "`one_hot_sentence`: the row of a word is its position in the list `vocab` "
+        "(`vocab.index(word)`), and the matrix has `len(vocab)` rows whatever the sentence.",
+        "`fit_readout`: run each sentence from a zero state with your `elman_forward` (inputs "
+        "`X.T[:, :, None]`, shape `(T, |V|, 1)`) and collect every word's state as a row of a "
+        "matrix `H`; the targets are rows of one-hot tags `Y`.",
+        "Append a column of ones to `H` for the bias, solve `np.linalg.lstsq(H1, Y, rcond=None)` "
+        "and split the solution into `V` (transpose of the first n_h rows) and `c`.",
+    ],
+}
+hint = Hints("03", HINTS)
 
 
 def _params(rng, n_x, n_h, scale=0.8):
@@ -17,68 +89,18 @@ def _params(rng, n_x, n_h, scale=0.8):
 
 
 def _elman_states(params, xs, h0):
-    """Reference: all hidden states h^(1..T) of the Elman recurrence, (T, n_h, B)."""
+    """All hidden states h^(1..T) of the Elman recurrence, (T, n_h, B), from the library."""
     cell = cells.ElmanCell(params["U"].shape[1], params["U"].shape[0])
     states, _ = cells.unroll(cell, params, xs, cells.ElmanState(h0))
     return np.stack([s.h for s in states])
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 1: one-hot encoding of a sentence
-
-
-def check_one_hot_sentence(one_hot_sentence) -> None:
-    """Exercise 1: ``one_hot_sentence(words, vocab) -> (len(vocab), len(words))``."""
-    vocab = ["<unk>", "and", "deep", "ethan", "gave", "jon", "learning", "lectures"]
-    cases = [
-        "jon and ethan gave deep learning lectures".split(),
-        ["lectures", "and", "lectures", "jon"],
-    ]
-    for words in cases:
-        got = call_student(one_hot_sentence, list(words), list(vocab), name="one_hot_sentence")
-        label = f"one_hot_sentence({words}, vocab)"
-        expected = np.zeros((len(vocab), len(words)))
-        expected[[vocab.index(w) for w in words], np.arange(len(words))] = 1.0
-        got = np.asarray(got, dtype=float)
-        if got.shape == expected.T.shape and got.shape != expected.shape:
-            raise CheckFailed(
-                f"{label} has shape {got.shape}, expected {expected.shape} = (len(vocab), T): "
-                "the words are columns (examples as columns), so transpose your matrix"
-            )
-        expect_shape(label, got, expected.shape, "one row per vocabulary word, one column per word")
-        sums = got.sum(axis=0)
-        if not np.allclose(sums, 1.0):
-            t = int(np.argmax(np.abs(sums - 1.0)))
-            raise CheckFailed(
-                f"{label}: column {t} (the word {words[t]!r}) holds {sums[t]:g} ones, expected "
-                "exactly one"
-            )
-        rows = got.argmax(axis=0)
-        want = np.array([vocab.index(w) for w in words])
-        if np.array_equal(rows, want):
-            expect_close(label, got, expected)
-            continue
-        V = len(vocab)  # a shifted index wraps around (X[-1] is the last row)
-        if np.all(rows == (want + 1) % V) or np.all(rows == (want - 1) % V):
-            raise CheckFailed(
-                f"{label}: every word's 1 sits one row away from its vocab index (the word "
-                f"{words[0]!r}, index {want[0]}, is in row {rows[0]}): an off-by-one; Python's "
-                "list indices start at 0"
-            )
-        t = int(np.flatnonzero(rows != want)[0])
-        raise CheckFailed(
-            f"{label}: the word {words[t]!r} has its 1 in row {rows[t]}, expected row "
-            f"{want[t]}: use the word's position in the given vocab list, not its position in "
-            "the sentence or in a vocabulary of your own"
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Exercise 2: the Elman forward pass over a sequence
+# Exercise 1: the Elman forward pass over a sequence
 
 
 def _elman_mistake(got, p, xs, h0) -> str | None:
-    """Which plausible mistake of exercise 2 reproduces ``got``, if any."""
+    """Which plausible mistake of exercise 1 reproduces ``got``, if any."""
     U, W, b = p["U"], p["W"], p["b"]
     diagnoses = [
         (lambda h, x: np.tanh(W @ h + U @ x), "the bias b is missing: a = b + W h + U x"),
@@ -107,7 +129,7 @@ def _elman_mistake(got, p, xs, h0) -> str | None:
 
 
 def check_elman_forward(elman_forward) -> None:
-    """Exercise 2: ``elman_forward(xs, h0, U, W, b) -> hs (T, n_h, B)``, the states h^(1..T)."""
+    """Exercise 1: ``elman_forward(xs, h0, U, W, b) -> hs (T, n_h, B)``, the states h^(1..T)."""
     rng = np.random.default_rng(3)
     for T, n_x, n_h, B in ((5, 3, 4, 2), (1, 2, 3, 1), (7, 4, 2, 3)):
         p = _params(rng, n_x, n_h)
@@ -134,7 +156,7 @@ def check_elman_forward(elman_forward) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 3: one Jordan step, with and without teacher forcing
+# Exercise 4: one Jordan step, with and without teacher forcing
 
 
 def _jordan_params(rng, n_x, n_h, n_y):
@@ -157,12 +179,12 @@ def _jordan_reference(params, o_prev, y_prev, x_t, teacher_forcing):
 
 
 def check_jordan_step(jordan_step) -> None:
-    """Exercise 3: ``jordan_step(params, o_prev, y_prev, x_t, teacher_forcing) -> (h_t, o_t)``."""
+    """Exercise 4: ``jordan_step(params, o_prev, y_prev, x_t, teacher_forcing) -> (h_t, o_t)``."""
     rng = np.random.default_rng(5)
-    n_x, n_h, n_y, B = 3, 4, 5, 3
+    n_x, n_h, n_y, B = 3, 4, 5, 6
     params = _jordan_params(rng, n_x, n_h, n_y)
     o_prev = rng.normal(size=(n_y, B))
-    y_prev = np.array([4, 0, 2])
+    y_prev = np.array([3, 0, 4, 1, 2, 0])  # every class, not in order
     x_t = rng.normal(size=(n_x, B))
     for forcing in (True, False):
         out = call_student(
@@ -212,11 +234,11 @@ def check_jordan_step(jordan_step) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 4: a bidirectional layer
+# Exercise 6: a bidirectional layer
 
 
 def check_bidirectional(bidirectional_forward) -> None:
-    """Exercise 4: ``bidirectional_forward(xs, params_f, params_b) -> (T, 2 n_h, B)``."""
+    """Exercise 6: ``bidirectional_forward(xs, params_f, params_b) -> (T, 2 n_h, B)``."""
     rng = np.random.default_rng(7)
     for T, n_x, n_h, B in ((5, 3, 4, 2), (3, 2, 2, 1)):
         pf, pb = _params(rng, n_x, n_h), _params(rng, n_x, n_h)
@@ -272,86 +294,263 @@ def check_bidirectional(bidirectional_forward) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Exercise 5: counting the parameters of a stacked RNN
+# Exercise 2: the Jacobian of one Elman step
 
 
-def _torch_count(mode, n_x, n_h, num_layers, bidirectional) -> int:
-    from torch import nn
-
-    cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[mode]
-    module = cls(n_x, n_h, num_layers=num_layers, bidirectional=bidirectional)
-    return sum(p.numel() for p in module.parameters())
-
-
-def _count(
-    mode, n_x, n_h, num_layers, bidirectional, *, gates=True, upper_in=True, biases=2, sets=None
-):
-    k = {"rnn": 1, "gru": 3, "lstm": 4}[mode] if gates else 1
-    D = 2 if bidirectional else 1
-    sets = D if sets is None else sets  # weight sets per layer (one per direction)
-    total = 0
-    for layer in range(num_layers):
-        n_in = n_x if layer == 0 else (D * n_h if upper_in else n_h)
-        total += sets * k * n_h * (n_in + n_h + biases)
-    return total
+def _numerical_jacobian(x_t, h_prev, U, W, b, eps=1e-6):
+    """Central differences of h^(t) with respect to h^(t-1), column by column, in float64."""
+    n_h = W.shape[0]
+    J = np.zeros((n_h, n_h))
+    for j in range(n_h):
+        e = np.zeros((n_h, 1))
+        e[j] = eps
+        up = np.tanh(b + W @ (h_prev + e) + U @ x_t)
+        down = np.tanh(b + W @ (h_prev - e) + U @ x_t)
+        J[:, j] = (up - down)[:, 0] / (2 * eps)
+    return J
 
 
-def check_count_params(count_rnn_params) -> None:
-    """Exercise 5: the parameter count of ``nn.RNN``/``nn.GRU``/``nn.LSTM``."""
-    cases = [
-        ("rnn", 10, 20, 1, False),
-        ("rnn", 8, 16, 2, True),
-        ("lstm", 5, 7, 3, False),
-        ("gru", 6, 4, 2, True),
-        ("lstm", 3, 9, 2, True),
-    ]
-    for mode, n_x, n_h, L, bi in cases:
-        got = call_student(count_rnn_params, mode, n_x, n_h, L, bi, name="count_rnn_params")
-        label = (
-            f"count_rnn_params({mode!r}, n_x={n_x}, n_h={n_h}, num_layers={L}, bidirectional={bi})"
+def check_elman_jacobian(elman_jacobian) -> None:
+    """Exercise 2: ``elman_jacobian(x_t, h_prev, U, W, b) -> J (n_h, n_h)``, J[i, j] = ∂h_i/∂h_j."""
+    for seed, n_x, n_h in ((11, 3, 4), (12, 2, 5)):
+        rng = np.random.default_rng(seed)
+        p = _params(rng, n_x, n_h)
+        U, W, b = p["U"], p["W"], p["b"]
+        x_t, h_prev = rng.normal(size=(n_x, 1)), np.tanh(rng.normal(size=(n_h, 1)))
+        got = call_student(
+            elman_jacobian,
+            x_t.copy(),
+            h_prev.copy(),
+            U.copy(),
+            W.copy(),
+            b.copy(),
+            name="elman_jacobian",
         )
-        expected = _torch_count(mode, n_x, n_h, L, bi)
-        try:
-            number = float(got)
-        except (TypeError, ValueError):
-            number = float("nan")
-        expect_true(
-            np.ndim(got) == 0 and np.isfinite(number) and number == int(number),
-            f"{label} should be a whole number, got {got!r}",
-        )
-        if int(got) == expected:
-            continue
-        args = (mode, n_x, n_h, L, bi)
-        diagnoses = [
+        numerical = _numerical_jacobian(x_t, h_prev, U, W, b)
+        h_t = np.tanh(b + W @ h_prev + U @ x_t)
+        d, d_prev = 1 - h_t**2, 1 - h_prev**2
+        mistakes = [
+            (W, "it is W alone: the tanh's derivative at h^(t) is missing"),
             (
-                _count(*args, biases=1),
-                "counts one bias per layer; PyTorch has two, bias_ih and bias_hh",
+                d_prev * W,
+                "the tanh's derivative is taken at h_prev; the tanh that matters is the one that "
+                "made h^(t), so read its derivative off h^(t)",
             ),
             (
-                _count(*args, upper_in=False),
-                "forgets that layers above the first read 2 n_h features when bidirectional",
+                W * d.T,
+                "the derivative scales the columns of W; it belongs to the output unit i, so it "
+                "must scale the rows (diag(·) on the left of W)",
             ),
-            (
-                _count(*args, gates=False),
-                "forgets the gates: an LSTM stacks 4 blocks of n_h rows, a GRU 3",
-            ),
-            (
-                _count(mode, n_x, n_h, L, False),
-                "forgets the second direction: a bidirectional layer has two sets of weights",
-            ),
-            (
-                _count(*args, sets=1),
-                "forgets the second direction: a bidirectional layer has two sets of weights",
-            ),
-            (
-                _count(mode, n_x, n_h, 1, bi) * L,
-                "gives every layer n_x inputs: layers above the first read the layer below",
-            ),
+            (h_t * (1 - h_t) * W, "h(1 − h) is the sigmoid's derivative; this cell uses tanh"),
+            ((1 - h_t) * W, "the derivative of tanh is 1 − h², not 1 − h"),
+            (d * W.T, "J[i, j] is ∂h_i/∂h_prev_j: this is its transpose"),
         ]
-        for wrong, why in diagnoses:
-            if int(got) == wrong and wrong != expected:
-                raise CheckFailed(f"{label} is {int(got)}, expected {expected}: it {why}")
-        raise CheckFailed(
-            f"{label} is {got}, expected {expected}: each layer and direction has "
-            "k n_h (n_in + n_h) weights and 2 k n_h biases (k = 1, 3, 4 for RNN, GRU, LSTM)"
+        expect_gradient(
+            f"elman_jacobian (n_x={n_x}, n_h={n_h})",
+            got,
+            numerical,
+            mistakes=mistakes,
+            rtol=1e-5,
+            atol=1e-7,
+            reference="the Jacobian from central finite differences",
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Exercises 3 and 5: understanding (graded when handed in; here only the form)
+
+
+def check_answer_q3(answer_q3) -> None:
+    """Exercise 3: a finite, positive number (its value is graded when you hand in)."""
+    answer_q3 = expect_attempted(answer_q3, "answer_q3")
+    try:
+        value = float(answer_q3)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"answer_q3 should be a number, got {type(answer_q3).__name__}") from None
+    expect_true(np.isfinite(value), f"answer_q3 should be a finite number, got {value}")
+    expect_true(value > 0, f"answer_q3 is a spectral radius, so it is positive; got {value}")
+    print(f"answer_q3 = {value:.4g} has the right form; its value is graded when you hand in.")
+
+
+def check_answer_q5(answer_q5) -> None:
+    """Exercise 5: one of the letters a–d (graded when you hand in)."""
+    answer_q5 = expect_attempted(answer_q5, "answer_q5")
+    ok = isinstance(answer_q5, str) and answer_q5.strip().lower() in ("a", "b", "c", "d")
+    expect_true(ok, f"answer_q5 should be one of the letters 'a', 'b', 'c', 'd', got {answer_q5!r}")
+    print(f"answer_q5 = {answer_q5!r} has the right form; it is graded when you hand in.")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercise 7: one-hot encoding and a tagger with a least-squares read-out
+
+
+def _check_one_hot_case(one_hot_sentence, words, vocab) -> None:
+    label = f"one_hot_sentence({words}, vocab of {len(vocab)} words)"
+    got = call_student(one_hot_sentence, list(words), list(vocab), name="one_hot_sentence")
+    got = np.asarray(got, dtype=float)
+    want = np.array([vocab.index(w) for w in words])
+    expected = np.zeros((len(vocab), len(words)))
+    expected[want, np.arange(len(words))] = 1.0
+    distinct = len(set(words))
+    if got.shape == expected.T.shape and got.shape != expected.shape:
+        raise CheckFailed(
+            f"{label} has shape {got.shape}, expected {expected.shape} = (len(vocab), T): "
+            "the words are columns (examples as columns), so transpose your matrix"
+        )
+    if got.ndim == 2 and got.shape[0] == distinct != len(vocab):
+        raise CheckFailed(
+            f"{label} has {got.shape[0]} rows, the number of distinct words in the sentence: "
+            f"size it by the vocabulary, len(vocab) = {len(vocab)} rows, so that every "
+            "sentence is coded in the same space"
+        )
+    expect_shape(label, got, expected.shape, "one row per vocabulary word, one column per word")
+    sums = got.sum(axis=0)
+    if not np.allclose(sums, 1.0):
+        t = int(np.argmax(np.abs(sums - 1.0)))
+        raise CheckFailed(
+            f"{label}: column {t} (the word {words[t]!r}) holds {sums[t]:g} ones, expected "
+            "exactly one"
+        )
+    rows = got.argmax(axis=0)
+    if np.array_equal(rows, want):
+        expect_close(label, got, expected)
+        return
+    if np.array_equal(rows, [sorted(vocab).index(w) for w in words]):
+        raise CheckFailed(
+            f"{label}: the rows follow the sorted vocabulary; use the order of the list vocab "
+            "as given (vocab.index(word)), which need not be sorted"
+        )
+    V = len(vocab)
+    if np.all(rows == (want + 1) % V) or np.all(rows == (want - 1) % V):
+        raise CheckFailed(
+            f"{label}: every word's 1 sits one row away from its vocab index: an off-by-one; "
+            "Python's list indices start at 0"
+        )
+    t = int(np.flatnonzero(rows != want)[0])
+    raise CheckFailed(
+        f"{label}: the word {words[t]!r} has its 1 in row {rows[t]}, expected row {want[t]}: "
+        "use the word's position in the given vocab list, not its position in the sentence or "
+        "in a vocabulary of your own"
+    )
+
+
+def check_one_hot_sentence(one_hot_sentence) -> None:
+    """``one_hot_sentence(words, vocab) -> (len(vocab), len(words))`` on unsorted vocabularies."""
+    vocab = ["lectures", "jon", "<unk>", "gave", "deep", "and", "zoe", "ethan", "learning"]
+    cases = [
+        "jon and ethan gave deep learning lectures".split(),
+        ["lectures", "and", "lectures", "jon"],
+        ["zoe", "learning", "deep", "<unk>", "ethan", "and", "gave", "jon", "lectures"],  # all
+    ]
+    for words in cases:
+        _check_one_hot_case(one_hot_sentence, words, vocab)
+
+
+def tagging_problem(rng, n_h: int = 120, n_train: int = 300, n_test: int = 300) -> dict:
+    """Training and held-out sentences, an unsorted vocabulary and a fixed random network.
+
+    U ``(n_h, |V|)`` and b are random; W is random with spectral radius 0.5, so that the state
+    keeps a fading memory of the last few words.
+    """
+    words = [w for w in tagging.make_vocab().idx_to_token if w not in ("<unk>", tagging.PAD)]
+    vocab = [words[i] for i in rng.permutation(len(words))]
+    train, test = tagging.make_dataset(n_train, rng), tagging.make_dataset(n_test, rng)
+    W = rng.normal(size=(n_h, n_h))
+    W *= 0.5 / np.max(np.abs(np.linalg.eigvals(W)))
+    U = rng.normal(size=(n_h, len(vocab)))
+    b = rng.normal(scale=0.2, size=(n_h, 1))
+    return {"vocab": vocab, "train": train, "test": test, "U": U, "W": W, "b": b}
+
+
+def tagger_predictions(V, c, problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predicted and true tags of every held-out word, and which words are ambiguous."""
+    U, W, b, vocab = problem["U"], problem["W"], problem["b"], problem["vocab"]
+    index = {w: i for i, w in enumerate(vocab)}
+    cell = cells.ElmanCell(U.shape[1], U.shape[0])
+    predicted, truth, ambiguous = [], [], []
+    for words, tags in zip(problem["test"].sentences, problem["test"].tags):
+        xs = np.eye(len(vocab))[[index[w] for w in words]][:, :, None]  # (T, |V|, 1)
+        states, _ = cells.unroll(cell, {"U": U, "W": W, "b": b}, xs, cell.init_state(1))
+        scores = np.stack([c + V @ s.h for s in states])[:, :, 0]  # (T, 2)
+        predicted.append(scores.argmax(axis=1))
+        truth.append(np.array(tags))
+        ambiguous.append(np.isin(words, tagging.AMBIGUOUS))
+    return np.concatenate(predicted), np.concatenate(truth), np.concatenate(ambiguous)
+
+
+def word_by_word_accuracy(problem) -> float:
+    """Accuracy on the ambiguous held-out words of the best tagger that reads one word at a
+    time: each word's most frequent tag in the training sentences."""
+    majority = tagging.word_baseline(problem["train"])
+    right = total = 0
+    for words, tags in zip(problem["test"].sentences, problem["test"].tags):
+        for w, t in zip(words, tags):
+            if w in tagging.AMBIGUOUS:
+                right, total = right + int(majority.get(w, 0) == t), total + 1
+    return right / max(total, 1)
+
+
+MIN_ACCURACY, MIN_AMBIGUOUS = 0.97, 0.85
+
+
+def measure_tagger(fit_readout, problem, label: str) -> tuple[float, float]:
+    """Call the student's ``fit_readout`` once, then measure its read-out on held-out words."""
+    U, W, b = problem["U"], problem["W"], problem["b"]
+    n_h = U.shape[0]
+    train = problem["train"]
+    out = call_student(
+        fit_readout,
+        [list(s) for s in train.sentences],
+        [list(t) for t in train.tags],
+        list(problem["vocab"]),
+        U.copy(),
+        W.copy(),
+        b.copy(),
+        name="fit_readout",
+    )
+    V, c = unpack(out, "fit_readout", ("V", "c"))
+    if V.shape == (n_h, 2):
+        raise CheckFailed(
+            f"fit_readout: V has shape {V.shape}, expected (2, n_h) = (2, {n_h}): o = c + V h "
+            "maps the n_h hidden units to the 2 tags (transpose the solution of lstsq)"
+        )
+    expect_shape("fit_readout: V", V, (2, n_h), "o = c + V h has one row per tag")
+    if c.shape == (2,):
+        c = c[:, None]
+    expect_shape("fit_readout: c", c, (2, 1), "c is the output bias, one entry per tag")
+    expect_true(np.all(np.isfinite(V)) and np.all(np.isfinite(c)), "fit_readout: V or c has NaN")
+    predicted, truth, ambiguous = tagger_predictions(V, c, problem)
+    accuracy = float(np.mean(predicted == truth))
+    acc_amb = float(np.mean(predicted[ambiguous] == truth[ambiguous]))
+    if accuracy < 0.5:
+        raise CheckFailed(
+            f"{label}: held-out accuracy {accuracy:.3f}, worse than always answering 'not a "
+            "name': the tags look swapped (row 0 of V scores tag 0, row 1 scores tag 1)"
+        )
+    if acc_amb < MIN_AMBIGUOUS:
+        base = word_by_word_accuracy(problem)
+        raise CheckFailed(
+            f"{label}: on the ambiguous words ('will', 'may', 'mark', 'bill') the held-out "
+            f"accuracy is {acc_amb:.3f}; a tagger that reads one word at a time reaches "
+            f"{base:.3f} here, and exercise 7 asks for at least {MIN_AMBIGUOUS}: the read-out "
+            "needs states that carry the words before (run each sentence as one sequence "
+            "from a zero state, carrying the state from word to word)"
+        )
+    if accuracy < MIN_ACCURACY:
+        raise CheckFailed(
+            f"{label}: held-out accuracy {accuracy:.3f}, below the {MIN_ACCURACY} that a "
+            "least-squares read-out of these states reaches: did you fit every word of every "
+            "sentence, with a bias column, against one-hot targets?"
+        )
+    return accuracy, acc_amb
+
+
+def check_tagger(one_hot_sentence, fit_readout) -> None:
+    """Exercise 7: the one-hot code, then the tagger, measured on 300 held-out sentences."""
+    check_one_hot_sentence(one_hot_sentence)
+    problem = tagging_problem(np.random.default_rng(2024))
+    accuracy, acc_amb = measure_tagger(fit_readout, problem, "your tagger")
+    print(
+        f"held-out accuracy {accuracy:.3f}, on the ambiguous words {acc_amb:.3f} "
+        f"(one word at a time: {word_by_word_accuracy(problem):.3f})"
+    )
