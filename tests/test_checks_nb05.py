@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnnbook import bptt
+from rnnbook import bptt, cells
 from rnnbook.course.checks import CheckFailed, NotAttempted
 from rnnbook.course.checks import nb05 as checks
 from rnnbook.course.references import nb05 as ref
@@ -37,7 +37,7 @@ def test_the_reference_passes_the_visible_and_hidden_checks():
 
 
 def test_the_reference_equals_elman_bptt_when_the_window_covers_the_sequence():
-    theta, xs, ys, h0 = checks._case(np.random.default_rng(1), 2, 3, 4, 2, 6)
+    theta, xs, ys, h0 = checks.random_case(np.random.default_rng(1), 2, 3, 4, 2, 6)
     loss, grads, h = ref.truncated_bptt(theta, xs, ys, h0, 6)
     loss_full, grads_full, h_full = bptt.elman_bptt(theta, xs, ys, h0)
     assert np.isclose(loss, loss_full) and np.allclose(h, h_full)
@@ -150,3 +150,16 @@ def test_the_choices(check, answer):
             check(letter)
     with pytest.raises(CheckFailed, match="one of the letters"):
         checks.check_choice_form("answer_q4", "e", "abcd")
+
+
+def test_question_4_windows_shorter_than_the_delay_leave_the_task_unlearned():
+    """The claim of answer (b): with windows of 5 steps and a delay of 8, no gradient term links
+    a target to its bit, and the clipped training of exercise 2 stays near chance."""
+    rng = np.random.default_rng(0)
+    theta = checks.initial_theta(rng)
+    xs, ys = checks.delay_task(rng, delay=8)
+    trained = train(theta, xs, ys, k=5, lr=checks.LR, steps=checks.STEPS, max_norm=1.0)
+    xs_test, ys_test = checks.delay_task(np.random.default_rng(1), 500, 30, delay=8)
+    cell = cells.ElmanCell(2, checks.N_H)
+    logits, _ = bptt.sequence_forward(cell, trained, xs_test, cell.init_state(500))
+    assert (logits.argmax(axis=1)[8:] == ys_test[8:]).mean() < 0.6

@@ -41,7 +41,7 @@ def test_the_grader_forward_matches_the_sampler_model():
     # the perplexity the grader computes and the sampler read the same model
     rng = np.random.default_rng(2)
     vocab = list("xa b")
-    theta = checks._random_theta(rng, 4, 5, 1.0)
+    theta = checks.random_theta(rng, 4, 5, 1.0)
     text = "ab xa ba"
     log_p = checks.char_log_probs(theta, vocab, text)
     h = np.zeros((5, 1))

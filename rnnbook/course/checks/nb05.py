@@ -132,7 +132,7 @@ def _detached_loss(xs, ys, k, starts, only=None):
     return f
 
 
-def _case(rng, n_x, n_h, n_y, B, T):
+def random_case(rng, n_x, n_h, n_y, B, T):
     theta = {
         "U": rng.normal(0, 0.8, (n_h, n_x)),
         "W": rng.normal(0, 1.0 / np.sqrt(n_h), (n_h, n_h)),
@@ -171,7 +171,7 @@ def check_truncated_bptt(truncated_bptt, rng=None) -> None:
                 k += 1  # a window that does not divide T: the last one is shorter
             sizes.append((*(int(v) for v in rng.integers(2, 5, size=4)), T, k))
     for n_x, n_h, n_y, B, T, k in sizes:
-        theta, xs, ys, h0 = _case(rng, n_x, n_h, n_y, B, T)
+        theta, xs, ys, h0 = random_case(rng, n_x, n_h, n_y, B, T)
         _check_one_truncated(truncated_bptt, theta, xs, ys, h0, k)
 
 

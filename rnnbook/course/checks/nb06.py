@@ -165,7 +165,7 @@ def _numerical(f, arrays: dict, eps=1e-6) -> dict:
     return grads
 
 
-def _bigram_case(rng, n_vocab, d, B):
+def random_bigram_case(rng, n_vocab, d, B):
     theta = {
         "E": rng.normal(0, 0.8, (d, n_vocab)),
         "V": rng.normal(0, 0.8, (n_vocab, d)),
@@ -189,7 +189,7 @@ def check_neural_bigram_grads(neural_bigram_grads, rng=None) -> None:
         sizes = [(int(rng.integers(4, 8)), int(rng.integers(2, 5)), int(rng.integers(8, 14)))]
         sizes.append((sizes[0][1], sizes[0][1], int(rng.integers(6, 12))))
     for n_vocab, d, B in sizes:
-        theta, x, y = _bigram_case(rng, n_vocab, d, B)
+        theta, x, y = random_bigram_case(rng, n_vocab, d, B)
         _check_bigram_once(neural_bigram_grads, theta, x, y)
 
 
@@ -331,7 +331,7 @@ def _greedy(theta, vocab, prefix, length):
     return "".join(vocab[i] for i in out), gap
 
 
-def _random_theta(rng, n, n_h, scale):
+def random_theta(rng, n, n_h, scale):
     return {
         "U": rng.normal(0, 1.0, (n_h, n)),
         "W": rng.normal(0, 2.0 / np.sqrt(n_h), (n_h, n_h)),
@@ -437,7 +437,7 @@ def check_sample_chars(sample_chars, rng=None) -> None:
     # the recurrence: a model whose most likely continuation depends on the whole prefix
     # and on W (it differs from what reading only the last character, or W = 0, would give)
     for _ in range(200):
-        theta = _random_theta(rng, n, 6, 4.0)
+        theta = random_theta(rng, n, 6, 4.0)
         prefix = "".join(rng.choice(vocab, 4))
         want, gap = _greedy(theta, vocab, prefix, 12)
         last_only = _greedy(theta, vocab, prefix[-1], 12)[0]

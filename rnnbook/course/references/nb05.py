@@ -26,7 +26,7 @@ def check_truncated_bptt(truncated_bptt_student) -> None:
     visible.check_truncated_bptt(truncated_bptt_student, rng)
     T = int(rng.integers(11, 17))
     k = int(rng.choice([k for k in range(3, 8) if T % k]))
-    theta, xs, ys, h0 = visible._case(rng, 3, 6, 5, 4, T)
+    theta, xs, ys, h0 = visible.random_case(rng, 3, 6, 5, 4, T)
     loss, grads, h_T = truncated_bptt_student(
         {n: v.copy() for n, v in theta.items()}, xs.copy(), ys.copy(), h0.copy(), k
     )

@@ -37,7 +37,7 @@ def check_neural_bigram_grads(student) -> None:
     larger batch with many repeated tokens."""
     rng = fresh_rng()
     visible.check_neural_bigram_grads(student, rng)
-    theta, x, y = visible._bigram_case(rng, int(rng.integers(6, 10)), 3, 40)
+    theta, x, y = visible.random_bigram_case(rng, int(rng.integers(6, 10)), 3, 40)
     loss, grads = student({k: v.copy() for k, v in theta.items()}, x.copy(), y.copy())
     ref_loss, ref = neural_bigram_grads(theta, x, y)
     if not np.isclose(float(loss), ref_loss):
