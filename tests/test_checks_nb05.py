@@ -3,100 +3,108 @@
 import numpy as np
 import pytest
 
-from rnnbook import bptt
+from rnnbook import bptt, cells
 from rnnbook.course.checks import CheckFailed, NotAttempted
 from rnnbook.course.checks import nb05 as checks
-from rnnbook.topics import long_lag_tasks
+from rnnbook.course.references import nb05 as ref
 
 
 def _stub(*args, **kwargs):
     raise NotImplementedError()
 
 
-def right_value(grads, clip_value):
-    return bptt.clip_grad_value(grads, clip_value)
+def clip(grads, max_norm):
+    return bptt.clip_grad_norm(grads, max_norm)
 
 
-def right_norms(W, T):
-    return np.array([np.linalg.norm(np.linalg.matrix_power(W, k), 2) for k in range(T + 1)])
+def train(theta, xs, ys, *, k, lr, steps, max_norm):
+    theta = {key: v.copy() for key, v in theta.items()}
+    h0 = np.zeros((theta["W"].shape[0], xs.shape[2]))
+    for _ in range(steps):
+        grads = ref.truncated_bptt(theta, xs, ys, h0, k)[1]
+        if np.isfinite(max_norm):
+            grads = clip(grads, max_norm)[0]
+        theta = {key: theta[key] - lr * grads[key] for key in theta}
+    return theta
 
 
-def right_irnn(n_x, n_h, rng):
-    return {"U": rng.normal(0.0, 0.001, (n_h, n_x)), "W": np.eye(n_h), "b": np.zeros((n_h, 1))}
+def test_the_reference_passes_the_visible_and_hidden_checks():
+    checks.check_truncated_bptt(ref.truncated_bptt)
+    ref.check_truncated_bptt(ref.truncated_bptt)
+    measured = checks.check_clipped_training(train, clip)
+    assert measured["accuracy"] >= checks.MIN_ACCURACY
+    assert measured["clipped"] < measured["start"] < measured["no clipping"]
 
 
-def right_adding(batch, length, rng):
-    return long_lag_tasks.adding_problem(batch, length, rng, dtype=np.float64)
-
-
-def test_right_answers_pass():
-    checks.check_clip_by_global_norm(bptt.clip_grad_norm)
-    checks.check_clip_by_value(right_value)
-    checks.check_linear_jacobian_norms(right_norms)
-    checks.check_irnn_params(right_irnn)
-    checks.check_adding_batch(right_adding)
+def test_the_reference_equals_elman_bptt_when_the_window_covers_the_sequence():
+    theta, xs, ys, h0 = checks.random_case(np.random.default_rng(1), 2, 3, 4, 2, 6)
+    loss, grads, h = ref.truncated_bptt(theta, xs, ys, h0, 6)
+    loss_full, grads_full, h_full = bptt.elman_bptt(theta, xs, ys, h0)
+    assert np.isclose(loss, loss_full) and np.allclose(h, h_full)
+    assert all(np.allclose(grads[k], grads_full[k]) for k in grads)
 
 
 @pytest.mark.parametrize(
-    "checker",
+    "call",
     [
-        checks.check_clip_by_global_norm,
-        checks.check_clip_by_value,
-        checks.check_linear_jacobian_norms,
-        checks.check_irnn_params,
-        checks.check_adding_batch,
+        lambda: checks.check_truncated_bptt(_stub),
+        lambda: checks.check_clipped_training(train, _stub),
+        lambda: checks.check_clipped_training(_stub, clip),
+        lambda: checks.check_number_form("lag_below_1e6", None),
+        lambda: checks.check_choice_form("answer_q4", None, "abcd"),
     ],
 )
-def test_stub_is_not_attempted(checker):
+def test_stub_is_not_attempted(call):
     with pytest.raises(NotAttempted, match="not attempted"):
-        checker(_stub)
+        call()
 
 
-def _global_norm(grads):
-    return float(np.sqrt(sum(np.sum(g**2) for g in grads.values())))
+def test_full_bptt_is_named():
+    def full(theta, xs, ys, h0, k):
+        return bptt.elman_bptt(theta, xs, ys, h0)
+
+    with pytest.raises(CheckFailed, match="crosses the window boundary"):
+        checks.check_truncated_bptt(full)
 
 
-def per_param(grads, max_norm):
-    out = {k: g * min(1.0, max_norm / np.linalg.norm(g)) for k, g in grads.items()}
-    return out, _global_norm(grads)
+def test_a_transposed_recurrent_gradient_is_named():
+    def transposed(theta, xs, ys, h0, k):
+        loss, grads, h = ref.truncated_bptt(theta, xs, ys, h0, k)
+        return loss, {**grads, "W": grads["W"].T}, h
+
+    with pytest.raises(CheckFailed, match="transposed"):
+        checks.check_truncated_bptt(transposed)
 
 
-def always_rescale(grads, max_norm):
-    n = _global_norm(grads)
-    return {k: g * max_norm / n for k, g in grads.items()}, n
+def test_a_gradient_that_is_twice_too_large_is_named():
+    def doubled(theta, xs, ys, h0, k):
+        loss, grads, h = ref.truncated_bptt(theta, xs, ys, h0, k)
+        return loss, {**grads, "c": 2 * grads["c"]}, h
+
+    with pytest.raises(CheckFailed, match="2 times"):
+        checks.check_truncated_bptt(doubled)
 
 
-def no_sqrt(grads, max_norm):
-    n = _global_norm(grads) ** 2
-    return {k: g * min(1.0, max_norm / n) for k, g in grads.items()}, n
+def test_a_wrong_final_state_is_named():
+    def first_state(theta, xs, ys, h0, k):
+        loss, grads, _ = ref.truncated_bptt(theta, xs, ys, h0, k)
+        return loss, grads, h0
 
-
-def by_value(grads, max_norm):
-    return bptt.clip_grad_value(grads, max_norm), _global_norm(grads)
-
-
-def in_place(grads, max_norm):
-    n = _global_norm(grads)
-    for g in grads.values():
-        g *= min(1.0, max_norm / n)
-    return grads, n
-
-
-def norm_after(grads, max_norm):
-    clipped, _ = bptt.clip_grad_norm(grads, max_norm)
-    return clipped, _global_norm(clipped)
+    with pytest.raises(CheckFailed, match="h_T"):
+        checks.check_truncated_bptt(first_state)
 
 
 @pytest.mark.parametrize(
     "wrong, hint",
     [
-        (per_param, "clips each gradient by its own norm"),
-        (always_rescale, "leave them as they are"),
-        (no_sqrt, "the sum of squares: take its square root"),
-        (by_value, "that is clipping by value"),
-        (in_place, "changed the grads it was given"),
-        (norm_after, "report the norm measured before clipping"),
-        (lambda g, m: bptt.clip_grad_norm(g, m)[0], "should return a pair"),
+        (lambda g, m: (bptt.clip_grad_norm(g, m)[0], 0.0), "total_norm"),
+        (
+            lambda g, m: ({k: v / np.linalg.norm(v) * m for k, v in g.items()}, clip(g, m)[1]),
+            "own norm",
+        ),
+        (lambda g, m: ({k: np.clip(v, -m, m) for k, v in g.items()}, clip(g, m)[1]), "by value"),
+        (lambda g, m: clip(g, m)[0], "should return a pair"),
+        (lambda g, m: (clip(g, m)[0], clip(clip(g, m)[0], m)[1]), "norm after clipping"),
     ],
 )
 def test_clip_by_global_norm_wrong(wrong, hint):
@@ -104,115 +112,54 @@ def test_clip_by_global_norm_wrong(wrong, hint):
         checks.check_clip_by_global_norm(wrong)
 
 
-def _value_in_place(grads, c):
-    for g in grads.values():
-        np.clip(g, -c, c, out=g)
-    return grads
+def test_training_that_ignores_max_norm_is_caught():
+    def never_clips(theta, xs, ys, *, k, lr, steps, max_norm):
+        return train(theta, xs, ys, k=k, lr=lr, steps=steps, max_norm=np.inf)
+
+    with pytest.raises(CheckFailed, match="should fall"):
+        checks.check_clipped_training(never_clips, clip)
 
 
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (lambda g, c: {k: np.minimum(v, c) for k, v in g.items()}, "clips only from above"),
-        (lambda g, c: bptt.clip_grad_norm(g, c)[0], "rescales the whole gradient by its norm"),
-        (_value_in_place, "changed the grads it was given"),
-        (lambda g, c: {"W": np.clip(g["W"], -c, c)}, "returned keys"),
-        (lambda g, c: {k: np.clip(v, -c, c) * 0.9 for k, v in g.items()}, "min\\(max\\(g"),
-    ],
-)
-def test_clip_by_value_wrong(wrong, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        checks.check_clip_by_value(wrong)
+def test_training_that_always_clips_is_caught():
+    def always_clips(theta, xs, ys, *, k, lr, steps, max_norm):
+        return train(theta, xs, ys, k=k, lr=lr, steps=steps, max_norm=1.0)
+
+    with pytest.raises(CheckFailed, match="should diverge"):
+        checks.check_clipped_training(always_clips, clip)
 
 
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (lambda W, T: right_norms(W, T)[1:], "start at lag k = 0"),
-        (
-            lambda W, T: np.max(np.abs(np.linalg.eigvals(W))) ** np.arange(T + 1),
-            "only the asymptotic rate",
-        ),
-        (lambda W, T: np.array([np.linalg.norm(W**k, 2) for k in range(T + 1)]), "W\\*\\*k"),
-        (
-            lambda W, T: np.array(
-                [np.linalg.norm(np.linalg.matrix_power(W, k)) for k in range(T + 1)]
-            ),
-            "Frobenius",
-        ),
-        (lambda W, T: right_norms(W, T)[::-1], "reverse order"),
-    ],
-)
-def test_linear_jacobian_norms_wrong(wrong, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        checks.check_linear_jacobian_norms(wrong)
+def test_the_lag_question():
+    answer = ref.lag_below(checks.exercise3_W())
+    naive = int(np.ceil(np.log(1e-6) / np.log(0.9)))
+    assert answer > naive + 20  # the transient growth of a non-normal W delays the decay
+    ref.check_lag(answer)
+    ref.check_lag(float(answer))
+    for wrong, why in ((naive, "asymptotic"), (answer - 1, "last lag"), (answer + 1, "too late")):
+        with pytest.raises(CheckFailed, match=why):
+            ref.check_lag(wrong)
+    with pytest.raises(CheckFailed, match="whole number"):
+        checks.check_number_form("lag_below_1e6", 12.5, integer=True)
 
 
-def _irnn_with(**changes):
-    def fn(n_x, n_h, rng):
-        params = right_irnn(n_x, n_h, rng)
-        for key, make in changes.items():
-            params[key] = make(n_x, n_h, rng)
-        return params
-
-    return fn
-
-
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (_irnn_with(W=lambda n_x, n_h, rng: np.ones((n_h, n_h))), "all ones"),
-        (_irnn_with(W=lambda n_x, n_h, rng: 0.5 * np.eye(n_h)), "0.5 times the identity"),
-        (_irnn_with(U=lambda n_x, n_h, rng: np.zeros((n_h, n_x))), "U is all zeros"),
-        (_irnn_with(U=lambda n_x, n_h, rng: rng.normal(size=(n_x, n_h))), "it is \\(n_h, n_x\\)"),
-        (_irnn_with(U=lambda n_x, n_h, rng: rng.normal(size=(n_h, n_x))), "standard deviation"),
-        (
-            _irnn_with(U=lambda n_x, n_h, rng: np.random.normal(0, 0.001, (n_h, n_x))),
-            "drawn with the rng argument",
-        ),
-        (_irnn_with(b=lambda n_x, n_h, rng: np.ones((n_h, 1))), "b starts at zero"),
-        (lambda n_x, n_h, rng: (np.eye(n_h),), "should return a dict"),
-    ],
-)
-def test_irnn_params_wrong(wrong, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        checks.check_irnn_params(wrong)
+@pytest.mark.parametrize("check, answer", [(ref.check_q4, "b"), (ref.check_q5, "c")])
+def test_the_choices(check, answer):
+    check(answer)
+    check(answer.upper())
+    for letter in set("abcd") - {answer}:
+        with pytest.raises(CheckFailed, match="is not right: "):
+            check(letter)
+    with pytest.raises(CheckFailed, match="one of the letters"):
+        checks.check_choice_form("answer_q4", "e", "abcd")
 
 
-def _same_step_marks(batch, length, rng):
-    values = rng.uniform(size=(length, batch))
-    markers = np.zeros((length, batch))
-    for b in range(batch):
-        markers[rng.integers(0, length, size=2), b] = 1.0
-    return np.stack([values, markers], axis=1), (values * markers).sum(axis=0, keepdims=True)
-
-
-def _sum_all(batch, length, rng):
-    x, _ = right_adding(batch, length, rng)
-    return x, x[:, 0].sum(axis=0, keepdims=True)
-
-
-def _fixed_marks(batch, length, rng):
-    x, _ = right_adding(batch, length, rng)
-    x[:, 1] = 0.0
-    x[0, 1] = x[-1, 1] = 1.0
-    return x, (x[0, 0] + x[-1, 0])[None, :]
-
-
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (_same_step_marks, "both marks fell on the same step"),
-        (_sum_all, "y sums every value"),
-        (_fixed_marks, "the marked steps are the same in every example"),
-        (lambda B, T, rng: tuple(a.T for a in right_adding(B, T, rng)), "columns are examples"),
-        (
-            lambda B, T, rng: (right_adding(B, T, rng)[0], right_adding(B, T, rng)[1][0]),
-            "y has shape",
-        ),
-        (lambda B, T, rng: right_adding(B, T, rng)[0], "should return a pair"),
-    ],
-)
-def test_adding_batch_wrong(wrong, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        checks.check_adding_batch(wrong)
+def test_question_4_windows_shorter_than_the_delay_leave_the_task_unlearned():
+    """The claim of answer (b): with windows of 5 steps and a delay of 8, no gradient term links
+    a target to its bit, and the clipped training of exercise 2 stays near chance."""
+    rng = np.random.default_rng(0)
+    theta = checks.initial_theta(rng)
+    xs, ys = checks.delay_task(rng, delay=8)
+    trained = train(theta, xs, ys, k=5, lr=checks.LR, steps=checks.STEPS, max_norm=1.0)
+    xs_test, ys_test = checks.delay_task(np.random.default_rng(1), 500, 30, delay=8)
+    cell = cells.ElmanCell(2, checks.N_H)
+    logits, _ = bptt.sequence_forward(cell, trained, xs_test, cell.init_state(500))
+    assert (logits.argmax(axis=1)[8:] == ys_test[8:]).mean() < 0.6

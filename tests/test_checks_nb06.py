@@ -1,58 +1,83 @@
 """The checkers of notebook 06 accept the right answers and reject plausible wrong ones."""
 
-import re
-
 import numpy as np
 import pytest
 
 from rnnbook.course.checks import CheckFailed, NotAttempted
 from rnnbook.course.checks import nb06 as checks
-from rnnbook.topics import information
+from rnnbook.course.references import nb06 as ref
 
 
 def _stub(*args, **kwargs):
     raise NotImplementedError()
 
 
-def entropy_bits(p):
-    return information.entropy(p)
+@pytest.fixture(scope="module")
+def book():
+    return checks.load_book()
 
 
-def kl_bits(p, q):
-    return information.kl_divergence(p, q)
+@pytest.fixture(scope="module")
+def trained(book):
+    """The reference model of exercise 5, trained on the visible check's text."""
+    return checks.check_train_char_lm(ref.train_char_lm, book, sampler=ref.sample_chars)
 
 
-def cross_entropy_bits(p, q):
-    return information.cross_entropy(p, q)
+def test_the_references_pass_the_visible_and_hidden_checks(trained):
+    checks.check_neural_bigram_grads(ref.neural_bigram_grads)
+    ref.check_neural_bigram_grads(ref.neural_bigram_grads)
+    checks.check_sample_chars(ref.sample_chars)
+    checks.check_sample_chars(ref.sample_chars, np.random.default_rng(1))
+    assert trained["ppl"] < trained["bigram"]
+    assert trained["word share"] >= checks.MIN_WORD_SHARE
 
 
-def perplexity_from_nll(nlls, unit):
-    return information.perplexity(np.mean(nlls), unit)
+def test_the_hidden_training_check_passes_the_reference(book):
+    got = ref.check_train_char_lm(ref.train_char_lm, book)
+    assert got["ppl"] < got["bigram"] and got["word share"] >= checks.MIN_WORD_SHARE
 
 
-def _softmax(o):
-    z = np.exp(o - o.max())
-    return z / z.sum()
+def test_the_grader_forward_matches_the_sampler_model():
+    # the perplexity the grader computes and the sampler read the same model
+    rng = np.random.default_rng(2)
+    vocab = list("xa b")
+    theta = checks.random_theta(rng, 4, 5, 1.0)
+    text = "ab xa ba"
+    log_p = checks.char_log_probs(theta, vocab, text)
+    h = np.zeros((5, 1))
+    want = []
+    for a, b in zip(text[:-1], text[1:]):
+        h = np.tanh(theta["b"] + theta["W"] @ h + theta["U"][:, [vocab.index(a)]])
+        o = (theta["c"] + theta["V"] @ h).ravel()
+        want.append(o[vocab.index(b)] - np.log(np.exp(o).sum()))
+    assert np.allclose(log_p, want)
 
 
-def test_right_answers_pass():
-    checks.check_information(entropy_bits, kl_bits, cross_entropy_bits)
-    checks.check_perplexity_from_nll(perplexity_from_nll)
-    checks.check_bigram_add_k(checks.bigram_add_k_reference)
-    checks.check_make_windows(checks.make_windows_reference)
-    checks.check_temperature_softmax(checks.temperature_softmax_reference)
+def test_a_uniform_model_has_the_vocabulary_size_as_perplexity():
+    vocab = list("qwe rt")
+    theta = checks.constant_theta(vocab, np.zeros(6))
+    assert np.isclose(checks.perplexity(theta, vocab, "we tree wet"), 6.0)
+
+
+def test_the_temperature_claim_of_question_3(trained, book):
+    """For the trained model the held-out perplexity of softmax(o / κ) is smallest near κ = 1."""
+    theta, vocab = trained["theta"], trained["vocab"]
+    held = book[checks.TRAIN_CHARS : checks.TRAIN_CHARS + checks.HELDOUT_CHARS]
+    kappas = np.array([0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0])
+    ppl = [checks.perplexity({**theta, "V": theta["V"] / k, "c": theta["c"] / k}, vocab, held)
+           for k in kappas]  # fmt: skip
+    assert 0.7 <= kappas[int(np.argmin(ppl))] <= 1.2
+    assert ppl[0] > ppl[3] and ppl[-1] > ppl[3]
 
 
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: checks.check_information(_stub, kl_bits, cross_entropy_bits),
-        lambda: checks.check_information(entropy_bits, _stub, cross_entropy_bits),
-        lambda: checks.check_information(entropy_bits, kl_bits, _stub),
-        lambda: checks.check_perplexity_from_nll(_stub),
-        lambda: checks.check_bigram_add_k(_stub),
-        lambda: checks.check_make_windows(_stub),
-        lambda: checks.check_temperature_softmax(_stub),
+        lambda: checks.check_neural_bigram_grads(_stub),
+        lambda: checks.check_sample_chars(_stub),
+        lambda: checks.check_train_char_lm(_stub, "ab " * 20_000),
+        lambda: checks.check_number_form("word_perplexity", None),
+        lambda: checks.check_choice_form("answer_q3", None, "abcd"),
     ],
 )
 def test_stub_is_not_attempted(call):
@@ -60,117 +85,60 @@ def test_stub_is_not_attempted(call):
         call()
 
 
-@pytest.mark.parametrize(
-    "funcs, hint",
-    [
-        ((lambda p: information.entropy(p, "nats"), kl_bits, cross_entropy_bits), "is in nats"),
-        ((lambda p: -information.entropy(p), kl_bits, cross_entropy_bits), "wrong sign"),
-        ((lambda p: float(-np.sum(p * np.log2(p))), kl_bits, cross_entropy_bits), "0 log 0 = 0"),
-        (
-            (
-                entropy_bits,
-                lambda p, q: information.kl_divergence(p, q, "nats"),
-                cross_entropy_bits,
-            ),
-            "nats",
-        ),
-        (
-            (entropy_bits, lambda p, q: information.kl_divergence(q, p), cross_entropy_bits),
-            "D_KL(q ‖ p)",
-        ),
-        ((entropy_bits, kl_bits, lambda p, q: information.cross_entropy(q, p)), "swaps p and q"),
-        ((entropy_bits, kl_bits, kl_bits), "CE = H(p) + D_KL(p ‖ q)"),
-    ],
-)
-def test_information_wrong(funcs, hint):
-    with pytest.raises(CheckFailed, match=re.escape(hint)):
-        checks.check_information(*funcs)
+def test_a_transposed_output_gradient_is_named():
+    def transposed(theta, x, y):
+        loss, grads = ref.neural_bigram_grads(theta, x, y)
+        return loss, {**grads, "V": grads["V"].T}
+
+    with pytest.raises(CheckFailed, match="transposed"):
+        checks.check_neural_bigram_grads(transposed)
 
 
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (lambda n, u: 2.0 ** np.mean(n), "uses base 2"),
-        (lambda n, u: np.exp(np.mean(n)), "uses base e"),
-        (lambda n, u: np.mean((np.e if u == "nats" else 2.0) ** n), "averages the per-token"),
-        (lambda n, u: (np.e if u == "nats" else 2.0) ** np.sum(n), "exponentiates the total"),
-        (lambda n, u: np.mean(n), "exponentiate it"),
-        (lambda n, u: np.array([1.0, 2.0]), "return one number"),
-    ],
-)
-def test_perplexity_wrong(wrong, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        checks.check_perplexity_from_nll(wrong)
+def test_a_sampler_that_ignores_the_temperature_is_named():
+    def no_kappa(theta, vocab, prefix, length, kappa, rng):
+        return ref.sample_chars(theta, vocab, prefix, length, 1.0, rng)
+
+    with pytest.raises(CheckFailed, match="ignores kappa"):
+        checks.check_sample_chars(no_kappa)
 
 
-def _counts(tokens, vocab):
-    index = {w: i for i, w in enumerate(vocab)}
-    counts = np.zeros((len(vocab), len(vocab)))
-    for a, b in zip(tokens[:-1], tokens[1:]):
-        counts[index[a], index[b]] += 1
-    return counts
+def test_a_sampler_that_ignores_the_recurrence_is_caught():
+    def no_w(theta, vocab, prefix, length, kappa, rng):
+        return ref.sample_chars({**theta, "W": 0 * theta["W"]}, vocab, prefix, length, kappa, rng)
+
+    with pytest.raises(CheckFailed, match="most likely continuation"):
+        checks.check_sample_chars(no_w)
 
 
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (lambda t, v, k: checks.bigram_add_k_reference(t, v, k).T, "is transposed"),
-        (
-            lambda t, v, k: (_counts(t, v) + k) / (_counts(t, v).sum(1, keepdims=True) + k),
-            "the denominator gets k |V|",
-        ),
-        (
-            lambda t, v, k: (
-                (_counts(t, v) + k)
-                / (np.array([t.count(w) for w in v], float)[:, None] + k * len(v))
-            ),
-            "the last token of the text does not count",
-        ),
-        (
-            lambda t, v, k: _counts(t, v) / np.maximum(_counts(t, v).sum(1, keepdims=True), 1),
-            "add k to every count",
-        ),
-        (lambda t, v, k: np.zeros((2, 2)), "one row per context"),
-    ],
-)
-def test_bigram_wrong(wrong, hint):
-    with pytest.raises(CheckFailed, match=hint.replace("|", r"\|")):
-        checks.check_bigram_add_k(wrong)
+def test_a_sampler_that_returns_the_prefix_too_is_named():
+    def with_prefix(theta, vocab, prefix, length, kappa, rng):
+        return prefix + ref.sample_chars(theta, vocab, prefix, length, kappa, rng)
+
+    with pytest.raises(CheckFailed, match="without the prefix"):
+        checks.check_sample_chars(with_prefix)
 
 
-def test_make_windows_wrong():
-    def too_many(ids, T):
-        n = len(ids) // T
-        shifted = np.concatenate([ids[1:], [0]])  # pads a made-up target at the end
-        return ids[: n * T].reshape(n, T), shifted[: n * T].reshape(n, T)
-
-    def unshifted(ids, T):
-        X, _ = checks.make_windows_reference(ids, T)
-        return X, X.copy()
-
-    def previous(ids, T):
-        X, _ = checks.make_windows_reference(ids, T)
-        return X, X - 1
-
-    with pytest.raises(CheckFailed, match=r"N = \(len\(ids\) - 1\) // num_steps"):
-        checks.check_make_windows(too_many)
-    with pytest.raises(CheckFailed, match="Y equals X"):
-        checks.check_make_windows(unshifted)
-    with pytest.raises(CheckFailed, match="previous token"):
-        checks.check_make_windows(previous)
-    with pytest.raises(CheckFailed, match="should return a pair"):
-        checks.check_make_windows(lambda ids, T: checks.make_windows_reference(ids, T)[0])
+def test_the_word_share_counts_complete_words_only():
+    known = {"the", "time", "machine"}
+    assert checks.word_share("ime the tmie machine tra", known) == pytest.approx(2 / 3)
+    assert checks.word_share("nothing", known) == 0.0
 
 
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (lambda o, tau: _softmax(o * tau), "multiplies the logits by tau"),
-        (lambda o, tau: _softmax(o) / tau, "not the probabilities after it"),
-        (lambda o, tau: np.exp(o / tau) / np.exp(o / tau).sum(), "subtract the largest logit"),
-        (lambda o, tau: _softmax(o) ** (1 / tau), "not 1"),
-    ],
-)
-def test_temperature_softmax_wrong(wrong, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        checks.check_temperature_softmax(wrong)
+def test_the_per_word_question():
+    ref.check_q2(ref.word_perplexity())
+    ref.check_q2(2 ** (2840 / 2000 * 5.5))  # a rounded number of characters per word
+    for wrong, why in (
+        (2 ** (2840 / 2000), "per character"),
+        (np.exp(2840 / 364), "nats"),
+        (2840 / 364, "exponentiate"),
+        (1.0, "not right"),
+    ):
+        with pytest.raises(CheckFailed, match=why):
+            ref.check_q2(wrong)
+
+
+def test_the_choice():
+    ref.check_q3("b")
+    for letter in "acd":
+        with pytest.raises(CheckFailed, match="is not right: "):
+            ref.check_q3(letter)

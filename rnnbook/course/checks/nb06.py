@@ -1,268 +1,567 @@
-"""Checks for the exercises of notebook 06 (language models)."""
+"""Checks for the exercises of notebook 06 (language models).
+
+The character-level model of exercises 4 and 5 is the tanh Elman network of notebook 04 with
+one-hot inputs: a vocabulary is a list of distinct characters, ``vocab[i]`` the character of
+index i (in no particular order), ``theta`` holds ``U (n_h, |V|)``, ``W (n_h, n_h)``,
+``b (n_h, 1)``, ``V (|V|, n_h)`` and ``c (|V|, 1)``, and
+
+    h^(t) = tanh(b + W h^(t−1) + U x^(t)),   o^(t) = c + V h^(t),   P(x^(t+1) | x^(≤t)) = softmax(o^(t))
+
+with h^(0) = 0 and x^(t) the one-hot vector of the t-th character.
+"""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from rnnbook.course.checks import CheckFailed, call_student, expect_close, expect_shape, expect_true
-from rnnbook.topics import information
+from rnnbook import bptt, cells, data, text
+from rnnbook.course.checks import (
+    CheckFailed,
+    call_student,
+    expect_attempted,
+    expect_gradient,
+    expect_shape,
+    expect_true,
+    unpack,
+)
+from rnnbook.course.hints import Hints
+from rnnbook.topics import ngram
 
-# ------------------------------------------------------------------------------------------
-# Exercise 1: entropy, KL divergence and cross-entropy in bits
-# ------------------------------------------------------------------------------------------
+HINTS = {
+    "ex1": [
+        "Go backwards through the forward pass, one line at a time: from the loss to o, from o "
+        "to h (and to V and c), from h to e through the tanh, and from e to E.",
+        "The gradient with respect to o is the one of notebook 02's softmax and cross-entropy; "
+        "do not forget that the loss is a mean over the B examples.",
+        "e = E[:, x] copies columns of E. A token that occurs several times in x receives the "
+        "sum of the gradients of all its occurrences; a column no token used gets zero. "
+        "Careful: dE[:, x] += de does not add up repeated indices (np.add.at does).",
+    ],
+    "ex2": [
+        "A loss in bits is undone with 2 ** L, a loss in nats with e ** L, and L must be a "
+        "mean per token: per word here, not per character.",
+        "Divide the total by the number of words to get the bits per word, then exponentiate.",
+    ],
+    "ex3": [
+        "Training minimised the cross-entropy of softmax(o) on text like the held-out text. "
+        "Which κ leaves softmax(o / κ) equal to that distribution?",
+        "What does one confident wrong prediction cost in perplexity? And what is the "
+        "perplexity of the uniform distribution?",
+    ],
+    "ex4": [
+        "Start from h = 0 and feed the prefix one character at a time (its one-hot vector is "
+        "a column of U); only the output after the last prefix character is used.",
+        "Then, `length` times: p = softmax(o / κ), draw an index i with rng.choice(len(vocab), "
+        "p=p) (never np.random: the rng argument makes a sample reproducible), append vocab[i], "
+        "and feed i back in as the next input.",
+        "Subtract the largest value from o / κ before exponentiating, or a small κ overflows.",
+    ],
+    "ex5": [
+        "Turn the text into indices with the vocabulary (vocab.index(ch), or a dict), and cut "
+        "them into B rows; windows of T steps of each row, in order, with targets shifted by "
+        "one, let the state carry from one window to the next.",
+        "For the gradient use the BPTT of notebook 04, rnnbook.bptt.elman_bptt(theta, xs, ys, "
+        "h0), with xs the one-hot inputs (T, |V|, B) and ys the targets (T, B). Clip the "
+        "gradient's global norm (notebook 05) and take an Adam step (rnnbook.optim.Adam).",
+        "A 64-unit network, windows of 32 steps, batches of 32 rows, Adam with learning rate "
+        "0.01 and about 300 steps train in a few seconds. Initialise with small random weights "
+        "drawn from rng (e.g. normal with standard deviation 0.1), biases zero.",
+    ],
+}
+hint = Hints("06", HINTS)
 
-_PAIRS = [
-    ((0.8, 0.2), (0.5, 0.5)),
-    ((0.8, 0.2), (0.88, 0.12)),
-    ((0.5, 0.25, 0.125, 0.125), (0.1, 0.2, 0.3, 0.4)),
-    ((0.0, 0.3, 0.7), (0.2, 0.2, 0.6)),  # a zero probability in p
-]
+MAX_HIDDEN = 256  # a bound on n_h, so that training stays within the time limit
+TRAIN_CHARS, HELDOUT_CHARS = 30_000, 6_000
+SAMPLE_KAPPA, SAMPLE_LENGTH, MIN_WORD_SHARE = 0.5, 400, 0.5
+PREFIX = "the time traveller "
 
 
-def _scalar(name: str, got) -> float:
-    arr = expect_shape(name, np.asarray(got, dtype=float), (), "return one number (a float)")
-    if not np.isfinite(arr):
+def load_book() -> str:
+    """The Time Machine, lower-cased, every run of non-letters one space (27 characters)."""
+    return text.d2l_preprocess(data.load_corpus("timemachine"))
+
+
+# ----------------------------------------------------------------------------------------------
+# shared: the forward pass, and the forms of the understand answers
+# ----------------------------------------------------------------------------------------------
+
+
+def check_number_form(name: str, value) -> None:
+    """The visible check of a numeric answer: a finite number (the value is graded later)."""
+    value = expect_attempted(value, name)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} should be a number, got {type(value).__name__}") from None
+    expect_true(np.isfinite(number), f"{name} should be a finite number, got {value!r}")
+    print(f"{name} = {value!r} has the right form; it is graded when you hand in.")
+
+
+def check_choice_form(name: str, value, options: str) -> None:
+    """The visible check of a multiple-choice answer: one letter among ``options``."""
+    value = expect_attempted(value, name)
+    expect_true(
+        isinstance(value, str) and value.strip().lower() in options,
+        f"{name} should be one of the letters {', '.join(repr(x) for x in options)}, got {value!r}",
+    )
+    print(f"{name} = {value!r} is one of the options; it is graded when you hand in.")
+
+
+def _log_softmax(o):
+    shifted = o - o.max(axis=0, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+
+
+def char_log_probs(theta, vocab, chars: str) -> np.ndarray:
+    """log P(chars[t+1] | chars[:t+1]) under the model, for t = 0 … len(chars) − 2 (nats)."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    ids = np.array([index[ch] for ch in chars])
+    n_h = theta["W"].shape[0]
+    cell = cells.ElmanCell(len(vocab), n_h)
+    xs = cells.one_hot(ids[:-1], len(vocab))[:, :, None].transpose(1, 0, 2)  # (T, |V|, 1)
+    logits, _ = bptt.sequence_forward(cell, theta, xs, cell.init_state(1))
+    log_p = _log_softmax(logits[:, :, 0].T)  # (|V|, T)
+    return log_p[ids[1:], np.arange(len(ids) - 1)]
+
+
+def perplexity(theta, vocab, chars: str) -> float:
+    """exp of the mean negative log-likelihood per predicted character."""
+    return float(np.exp(-np.mean(char_log_probs(theta, vocab, chars))))
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise 1: the gradients of a neural bigram model
+# ----------------------------------------------------------------------------------------------
+
+BIGRAM_KEYS = ("E", "V", "c")
+
+
+def neural_bigram_loss(theta, x, y) -> float:
+    """The forward pass: e = E[:, x], h = tanh(e), o = c + V h, mean cross-entropy over B."""
+    e = theta["E"][:, x]
+    return _head_loss(theta, np.tanh(e), y)
+
+
+def _head_loss(theta, h, y):
+    o = theta["c"] + theta["V"] @ h
+    return float(-_log_softmax(o)[y, np.arange(len(y))].mean())
+
+
+def _numerical(f, arrays: dict, eps=1e-6) -> dict:
+    grads = {}
+    for key, a in arrays.items():
+        g = np.zeros_like(a)
+        for idx in np.ndindex(*a.shape):
+            old = a[idx]
+            a[idx] = old + eps
+            up = f()
+            a[idx] = old - eps
+            down = f()
+            a[idx] = old
+            g[idx] = (up - down) / (2 * eps)
+        grads[key] = g
+    return grads
+
+
+def random_bigram_case(rng, n_vocab, d, B):
+    theta = {
+        "E": rng.normal(0, 0.8, (d, n_vocab)),
+        "V": rng.normal(0, 0.8, (n_vocab, d)),
+        "c": rng.normal(0, 0.3, (n_vocab, 1)),
+    }
+    # every token at least once, some twice, one never (its column's gradient is zero)
+    x = np.concatenate([rng.permutation(n_vocab - 1), rng.integers(0, n_vocab - 1, B)])
+    x = rng.permutation(x)[:B] if B < len(x) else rng.permutation(x)
+    y = rng.integers(0, n_vocab, len(x))
+    y[rng.integers(len(y))] = n_vocab - 1
+    return theta, x, y
+
+
+def check_neural_bigram_grads(neural_bigram_grads, rng=None) -> None:
+    """Exercise 1: ``neural_bigram_grads(theta, x, y) -> (loss, grads)`` against central
+    finite differences of the forward pass in float64; named mistakes."""
+    if rng is None:
+        rng = np.random.default_rng(6)
+        sizes = [(5, 3, 9), (4, 4, 7)]  # (|V|, d, B): one non-square, one square V
+    else:
+        sizes = [(int(rng.integers(4, 8)), int(rng.integers(2, 5)), int(rng.integers(8, 14)))]
+        sizes.append((sizes[0][1], sizes[0][1], int(rng.integers(6, 12))))
+    for n_vocab, d, B in sizes:
+        theta, x, y = random_bigram_case(rng, n_vocab, d, B)
+        _check_bigram_once(neural_bigram_grads, theta, x, y)
+
+
+def _check_bigram_once(neural_bigram_grads, theta, x, y):
+    B = len(x)
+    label = f"neural_bigram_grads(theta, x, y) with |V| = {len(theta['c'])}, B = {B}"
+    out = call_student(
+        neural_bigram_grads,
+        {k: v.copy() for k, v in theta.items()},
+        x.copy(),
+        y.copy(),
+        name="neural_bigram_grads",
+    )
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise CheckFailed(f"{label} should return a pair (loss, grads), got {type(out).__name__}")
+    loss, grads = out
+    expect_true(
+        isinstance(grads, dict) and set(grads) == set(BIGRAM_KEYS),
+        f"{label}: grads should be a dict with the keys {list(BIGRAM_KEYS)}, got "
+        f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}",
+    )
+    (loss,) = unpack((loss,), "neural_bigram_grads's loss", ("loss",))
+    want_loss = neural_bigram_loss(theta, x, y)
+    if np.isclose(float(loss), want_loss * B):
+        raise CheckFailed(f"{label}: the loss is the sum over the batch; it is the mean")
+    expect_true(
+        np.isclose(float(loss), want_loss, rtol=1e-7),
+        f"{label}: the loss is {float(loss):.6g}, expected {want_loss:.6g} (the forward pass)",
+    )
+    probe = {k: v.copy() for k, v in theta.items()}
+    want = _numerical(lambda: neural_bigram_loss(probe, x, y), probe)
+    # the gradients of the looked-up vectors and of h, one column per example (finite
+    # differences of the same forward pass with e or h as its input)
+    e = probe["E"][:, x].copy()
+    de = _numerical(lambda: _head_loss(probe, np.tanh(e), y), {"e": e})["e"]
+    h = np.tanh(probe["E"][:, x])
+    dh = _numerical(lambda: _head_loss(probe, h, y), {"h": h})["h"]
+    overwrite = np.zeros_like(probe["E"])
+    overwrite[:, x] = de  # the last occurrence of a repeated token wins
+    no_tanh = np.zeros_like(probe["E"])
+    np.add.at(no_tanh.T, x, dh.T)
+    expect_gradient(
+        f"{label}: grads['E']",
+        grads["E"],
+        want["E"],
+        atol=1e-7,
+        reference="∇_E L (central differences)",
+        mistakes=[
+            (
+                overwrite,
+                "a token that occurs several times in x keeps only one occurrence's gradient: "
+                "the gradients of all its occurrences must be added up (dE[:, x] = … and "
+                "dE[:, x] += … both overwrite repeated indices; use np.add.at or a loop)",
+            ),
+            (no_tanh, "the derivative of the tanh between e and h is missing"),
+        ],
+    )
+    for key in ("V", "c"):
+        expect_gradient(
+            f"{label}: grads['{key}']",
+            grads[key],
+            want[key],
+            atol=1e-7,
+            reference=f"∇_{key} L (central differences)",
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise 4: sampling with a temperature
+# ----------------------------------------------------------------------------------------------
+
+
+def _sample(sample_chars, theta, vocab, prefix, length, kappa, rng, label):
+    out = call_student(
+        sample_chars,
+        {k: v.copy() for k, v in theta.items()},
+        list(vocab),
+        prefix,
+        length,
+        kappa,
+        rng,
+        name="sample_chars",
+    )
+    if not isinstance(out, str):
+        raise CheckFailed(f"{label} should return a string, got {type(out).__name__}")
+    expect_true(
+        len(out) == length,
+        f"{label} returned {len(out)} characters; expected length = {length} new characters "
+        "(without the prefix)",
+    )
+    strange = sorted(set(out) - set(vocab))
+    expect_true(not strange, f"{label} returned characters not in vocab: {strange}")
+    return out
+
+
+def constant_theta(vocab, logits, n_h=3):
+    """A model whose output does not depend on its input: o^(t) = c = logits."""
+    n = len(vocab)
+    return {
+        "U": np.zeros((n_h, n)),
+        "W": np.zeros((n_h, n_h)),
+        "b": np.zeros((n_h, 1)),
+        "V": np.zeros((n, n_h)),
+        "c": np.asarray(logits, dtype=float).reshape(n, 1),
+    }
+
+
+def successor_theta(vocab, successor, gap=30.0):
+    """A model that, after the character of index j, predicts index successor[j] with a margin
+    of ``gap`` in the logits: h^(t) ≈ 2 x^(t) − 1 (tanh saturated), W = 0."""
+    n = len(vocab)
+    target = np.full((n, n), -gap / 2)
+    target[successor, np.arange(n)] = gap / 2  # column j: the logits after character j
+    return {
+        "U": 10.0 * np.eye(n),
+        "W": np.zeros((n, n)),
+        "b": np.full((n, 1), -5.0),
+        "V": 0.5 * target,
+        "c": 0.5 * target.sum(axis=1, keepdims=True),
+    }
+
+
+def _greedy(theta, vocab, prefix, length):
+    """The most likely continuation, and the smallest gap between the best two logits."""
+    index = {ch: i for i, ch in enumerate(vocab)}
+    n_h = theta["W"].shape[0]
+    cell = cells.ElmanCell(len(vocab), n_h)
+    state, gap, out = cell.init_state(1), np.inf, []
+    ids = [index[ch] for ch in prefix]
+    for t in range(len(prefix) + length - 1):
+        i = ids[t] if t < len(prefix) else out[-1]
+        x_t = cells.one_hot(np.array([i]), len(vocab))
+        state, _ = cell.forward({k: theta[k] for k in "UWb"}, state, x_t)
+        if t >= len(prefix) - 1:
+            o = (theta["c"] + theta["V"] @ state.h).ravel()
+            top = np.sort(o)[-2:]
+            gap = min(gap, top[1] - top[0])
+            out.append(int(np.argmax(o)))
+    return "".join(vocab[i] for i in out), gap
+
+
+def random_theta(rng, n, n_h, scale):
+    return {
+        "U": rng.normal(0, 1.0, (n_h, n)),
+        "W": rng.normal(0, 2.0 / np.sqrt(n_h), (n_h, n_h)),
+        "b": rng.normal(0, 0.3, (n_h, 1)),
+        "V": rng.normal(0, scale, (n, n_h)),
+        "c": rng.normal(0, 0.3, (n, 1)),
+    }
+
+
+def check_sample_chars(sample_chars, rng=None) -> None:
+    """Exercise 4: ``sample_chars(theta, vocab, prefix, length, kappa, rng) -> str``.
+
+    Every index of the vocabulary reachable (and mapped to its own character); the draws
+    follow softmax(o / κ); the same rng seed gives the same text, another seed another text;
+    the prefix is read and each drawn character fed back in.
+    """
+    if rng is None:
+        rng = np.random.default_rng(4)
+        vocab = list("tq zeoa")  # no particular order
+    else:
+        letters = list("abcdefghijklmnopqrstuvwxyz ")
+        vocab = list(rng.choice(letters, size=int(rng.integers(5, 12)), replace=False))
+    n = len(vocab)
+    seed = int(rng.integers(2**31))
+    # every index reachable: a model that is certain of index j
+    for j in range(n):
+        logits = np.zeros(n)
+        logits[j] = 40.0
+        label = f"sample_chars(model certain of vocab[{j}] = {vocab[j]!r}, kappa=1.0)"
+        got = _sample(
+            sample_chars, constant_theta(vocab, logits), vocab, vocab[0], 5, 1.0,
+            np.random.default_rng(seed), label,
+        )  # fmt: skip
+        if got != vocab[j] * 5:
+            raise CheckFailed(
+                f"{label} gave {got!r}, expected {vocab[j] * 5!r}: index i of the output "
+                "means vocab[i], and every index, the last one included, must be possible"
+            )
+    # the draws follow softmax(o / κ)
+    logits = rng.normal(0, 1.0, n)
+    logits[int(rng.integers(n))] += 1.5
+    draws = 3000
+    for kappa in (0.5, 2.0):
+        label = f"sample_chars(model with fixed logits o, kappa={kappa}, length={draws})"
+        got = _sample(
+            sample_chars, constant_theta(vocab, logits), vocab, vocab[-1], draws, kappa,
+            np.random.default_rng(seed + 1), label,
+        )  # fmt: skip
+        freq = np.array([got.count(ch) for ch in vocab]) / draws
+        _expect_distribution(label, freq, logits, kappa, draws)
+    # the rng argument is honoured
+    logits = np.zeros(n)
+    label = "sample_chars(uniform model, kappa=1.0, length=40)"
+    one = _sample(
+        sample_chars, constant_theta(vocab, logits), vocab, vocab[1], 40, 1.0,
+        np.random.default_rng(seed + 2), label,
+    )  # fmt: skip
+    again = _sample(
+        sample_chars, constant_theta(vocab, logits), vocab, vocab[1], 40, 1.0,
+        np.random.default_rng(seed + 2), label,
+    )  # fmt: skip
+    other = _sample(
+        sample_chars, constant_theta(vocab, logits), vocab, vocab[1], 40, 1.0,
+        np.random.default_rng(seed + 3), label,
+    )  # fmt: skip
+    expect_true(
+        one == again,
+        f"{label} gave two different texts for two generators with the same seed: draw every "
+        "random number from the rng argument (rng.choice, rng.random), never from np.random",
+    )
+    expect_true(
+        one != other,
+        f"{label} gave the same text for two generators with different seeds: draw the "
+        "characters at random with the rng argument",
+    )
+    # the prefix is read, and each drawn character is fed back in
+    order = rng.permutation(n)  # one cycle through the whole vocabulary: no fixed point
+    successor = np.empty(n, dtype=int)
+    successor[order] = np.roll(order, -1)
+    theta = successor_theta(vocab, successor)
+    start = int(rng.integers(n))
+    prefix = "".join(rng.choice(vocab, 3)) + vocab[start]
+    want, i = [], start
+    for _ in range(2 * n):
+        i = int(successor[i])
+        want.append(vocab[i])
+    want = "".join(want)
+    label = f"sample_chars(model whose next character follows the current one, {prefix!r})"
+    got = _sample(
+        sample_chars, theta, vocab, prefix, 2 * n, 0.5, np.random.default_rng(seed), label
+    )
+    if got != want:
+        if got[0] != want[0]:
+            raise CheckFailed(
+                f"{label} gave {got!r}, expected {want!r}: the first character is drawn from "
+                "the output after the last character of the prefix (feed the whole prefix, "
+                "starting from h = 0)"
+            )
         raise CheckFailed(
-            f"{name} is {arr.item()}: terms with p_i = 0 contribute 0 (0 log 0 = 0); skip them "
-            "instead of computing log 0"
+            f"{label} gave {got!r}, expected {want!r}: each drawn character must be fed back "
+            "in as the next input"
         )
-    return float(arr)
+    # the recurrence: a model whose most likely continuation depends on the whole prefix
+    # and on W (it differs from what reading only the last character, or W = 0, would give)
+    for _ in range(200):
+        theta = random_theta(rng, n, 6, 4.0)
+        prefix = "".join(rng.choice(vocab, 4))
+        want, gap = _greedy(theta, vocab, prefix, 12)
+        last_only = _greedy(theta, vocab, prefix[-1], 12)[0]
+        no_w = _greedy({**theta, "W": np.zeros_like(theta["W"])}, vocab, prefix, 12)[0]
+        if gap > 0.6 and want != last_only and want != no_w:
+            break
+    label = f"sample_chars(a random model, {prefix!r}, kappa=0.02)"
+    got = _sample(sample_chars, theta, vocab, prefix, 12, 0.02, np.random.default_rng(seed), label)
+    expect_true(
+        got == want,
+        f"{label} gave {got!r}; at this low temperature it should be the most likely "
+        f"continuation, {want!r}: h^(t) = tanh(b + W h^(t−1) + U x^(t)) carries the state "
+        "from step to step, and o^(t) = c + V h^(t)",
+    )
 
 
-def check_information(entropy_bits, kl_bits, cross_entropy_bits) -> None:
-    """Exercise 1: H(p), D_KL(p ‖ q) and CE(p, q), all in bits."""
-    ln2 = np.log(2.0)
-    for p, q in _PAIRS:
-        p_arr, q_arr = np.array(p), np.array(q)
-        label = f"p = {p}"
-        got = _scalar(f"entropy_bits({label})", call_student(entropy_bits, p_arr.copy()))
-        want = information.entropy(p_arr)
-        if np.isclose(got, want * ln2):
-            raise CheckFailed(f"entropy_bits({label}) is in nats: use log base 2 (np.log2)")
-        if np.isclose(got, -want):
-            raise CheckFailed(f"entropy_bits({label}) has the wrong sign: H(p) = -Σ p_i log2 p_i")
-        expect_close(f"entropy_bits({label})", got, want, hint="H(p) = Σ_i p_i log2(1 / p_i)")
+def _expect_distribution(label, freq, logits, kappa, draws):
+    def probs(z):
+        z = np.exp(z - z.max())
+        return z / z.sum()
 
-        label = f"p = {p}, q = {q}"
-        got = _scalar(f"kl_bits({label})", call_student(kl_bits, p_arr.copy(), q_arr.copy()))
-        want = information.kl_divergence(p_arr, q_arr)
-        if np.isclose(got, want * ln2):
-            raise CheckFailed(f"kl_bits({label}) is in nats: use log base 2 (np.log2)")
-        if np.isclose(got, information.kl_divergence(q_arr, p_arr)) and not np.isclose(got, want):
-            raise CheckFailed(
-                f"kl_bits({label}) computes D_KL(q ‖ p): the divergence is not symmetric; "
-                "weight by p: Σ_i p_i log2(p_i / q_i)"
-            )
-        expect_close(f"kl_bits({label})", got, want, hint="D_KL(p ‖ q) = Σ_i p_i log2(p_i / q_i)")
-
-        got = _scalar(
-            f"cross_entropy_bits({label})",
-            call_student(cross_entropy_bits, p_arr.copy(), q_arr.copy()),
-        )
-        want = information.cross_entropy(p_arr, q_arr)
-        if np.isclose(got, want * ln2):
-            raise CheckFailed(f"cross_entropy_bits({label}) is in nats: use log base 2")
-        if np.isclose(got, information.cross_entropy(q_arr, p_arr)) and not np.isclose(got, want):
-            raise CheckFailed(
-                f"cross_entropy_bits({label}) swaps p and q: CE(p, q) = -Σ_i p_i log2 q_i "
-                "(the true distribution weights the log of the model's)"
-            )
-        if np.isclose(got, information.kl_divergence(p_arr, q_arr)):
-            raise CheckFailed(
-                f"cross_entropy_bits({label}) equals D_KL(p ‖ q): the cross-entropy also "
-                "contains the entropy, CE = H(p) + D_KL(p ‖ q)"
-            )
-        expect_close(f"cross_entropy_bits({label})", got, want, hint="CE(p, q) = -Σ_i p_i log2 q_i")
-
-
-# ------------------------------------------------------------------------------------------
-# Exercise 2: perplexity from per-token negative log-likelihoods
-# ------------------------------------------------------------------------------------------
-
-
-def check_perplexity_from_nll(perplexity_from_nll) -> None:
-    """Exercise 2: exp(mean NLL) for nats, 2 ** (mean NLL) for bits."""
-    rng = np.random.default_rng(6)
-    cases = [np.array([0.5, 1.5, 1.0]), rng.uniform(0.1, 3.0, 25)]
-    for nlls in cases:
-        for unit in ("nats", "bits"):
-            label = f"perplexity_from_nll(nlls of {len(nlls)} tokens, unit={unit!r})"
-            got = call_student(perplexity_from_nll, nlls.copy(), unit, name="perplexity_from_nll")
-            got = expect_shape(label, np.asarray(got, dtype=float), (), "return one number")
-            mean = nlls.mean()
-            want = np.exp(mean) if unit == "nats" else 2.0**mean
-            other = 2.0**mean if unit == "nats" else np.exp(mean)
-            if np.isclose(got, other) and not np.isclose(got, want):
-                base, right = ("2", "e") if unit == "nats" else ("e", "2")
-                raise CheckFailed(
-                    f"{label} uses base {base}: a loss in {unit} is undone by {right} ** L"
-                )
-            exps = np.exp(nlls) if unit == "nats" else 2.0**nlls
-            if np.isclose(got, exps.mean()):
-                raise CheckFailed(
-                    f"{label} averages the per-token perplexities: average the NLLs first, "
-                    "then exponentiate once (a geometric, not an arithmetic, mean)"
-                )
-            total = np.exp(nlls.sum()) if unit == "nats" else 2.0 ** nlls.sum()
-            if np.isclose(got, total):
-                raise CheckFailed(
-                    f"{label} exponentiates the total NLL: divide by the number of tokens "
-                    "(PP = P(x_1..x_T)^(-1/T))"
-                )
-            if np.isclose(got, mean):
-                raise CheckFailed(f"{label} returns the mean NLL: exponentiate it")
-            expect_close(label, got, want, rtol=1e-9)
-
-
-# ------------------------------------------------------------------------------------------
-# Exercise 3: bigram probabilities with add-k smoothing
-# ------------------------------------------------------------------------------------------
-
-
-def bigram_add_k_reference(tokens, vocab, k) -> np.ndarray:
-    """P[i, j] = (c(v_i, v_j) + k) / (c(v_i) + k |V|), c(v_i) counting v_i as a context."""
-    index = {w: i for i, w in enumerate(vocab)}
-    counts = np.zeros((len(vocab), len(vocab)))
-    for a, b in zip(tokens[:-1], tokens[1:]):
-        counts[index[a], index[b]] += 1
-    return (counts + k) / (counts.sum(axis=1, keepdims=True) + k * len(vocab))
-
-
-_BIGRAM_CASES = [
-    ("the cat sat on the mat the end".split(), ["cat", "end", "mat", "on", "sat", "the"], 1.0),
-    (list("abracadabra"), list("abcdr"), 0.5),
-    (list("aab"), list("abc"), 0.1),
-]
-
-
-def check_bigram_add_k(bigram_add_k) -> None:
-    """Exercise 3: the |V| × |V| matrix of add-k bigram probabilities, rows = contexts."""
-    for tokens, vocab, k in _BIGRAM_CASES:
-        label = f"bigram_add_k({''.join(tokens)[:20]!r}..., k={k})"
-        got = call_student(bigram_add_k, list(tokens), list(vocab), k, name="bigram_add_k")
-        V = len(vocab)
-        got = expect_shape(label, np.asarray(got, dtype=float), (V, V), "one row per context")
-        want = bigram_add_k_reference(tokens, vocab, k)
-        if np.allclose(got, want):
-            continue
-        if np.allclose(got, want.T):
-            raise CheckFailed(
-                f"{label} is transposed: row i is the context v_i, column j the next token v_j"
-            )
-        index = {w: i for i, w in enumerate(vocab)}
-        counts = np.zeros((V, V))
-        for a, b in zip(tokens[:-1], tokens[1:]):
-            counts[index[a], index[b]] += 1
-        row_sums = got.sum(axis=1)
-        if np.allclose(got, (counts + k) / (counts.sum(axis=1, keepdims=True) + k)):
-            raise CheckFailed(
-                f"{label}: the rows sum to {np.round(row_sums, 3).tolist()}, not 1: k is "
-                "added to every one of the |V| counts, so the denominator gets k |V|"
-            )
-        unigram = np.array([tokens.count(w) for w in vocab], dtype=float)[:, None]
-        if np.allclose(got, (counts + k) / (unigram + k * V)):
-            raise CheckFailed(
-                f"{label}: the row of the last token {tokens[-1]!r} does not sum to 1: c(v_i) "
-                "must count v_i as a context (followed by a token), so the last token of the "
-                "text does not count; use the row sums of the bigram counts"
-            )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            unsmoothed = counts / counts.sum(axis=1, keepdims=True)
-        if np.allclose(np.nan_to_num(got), np.nan_to_num(unsmoothed)):
-            raise CheckFailed(f"{label} has no smoothing: add k to every count")
-        expect_true(
-            np.allclose(row_sums, 1.0),
-            f"{label}: the rows sum to {np.round(row_sums, 3).tolist()}, not 1",
-        )
-        expect_close(label, got, want, hint="P(v_j | v_i) = (c(v_i v_j) + k) / (c(v_i) + k |V|)")
-
-
-# ------------------------------------------------------------------------------------------
-# Exercise 4: next-token windows (x, y)
-# ------------------------------------------------------------------------------------------
-
-
-def make_windows_reference(ids, num_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Non-overlapping windows: X[i] = ids[iT:(i+1)T], Y[i] = ids[iT+1:(i+1)T+1]."""
-    ids = np.asarray(ids)
-    n = (len(ids) - 1) // num_steps
-    X = ids[: n * num_steps].reshape(n, num_steps)
-    Y = ids[1 : n * num_steps + 1].reshape(n, num_steps)
-    return X, Y
-
-
-def check_make_windows(make_windows) -> None:
-    """Exercise 4: inputs and targets shifted by one token, shape (N, T)."""
-    for length, T in ((13, 4), (12, 4), (30, 5)):
-        ids = np.arange(100, 100 + length)
-        label = f"make_windows(ids of length {length}, num_steps={T})"
-        out = call_student(make_windows, ids.copy(), T, name="make_windows")
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise CheckFailed(f"{label} should return a pair (X, Y), got {type(out).__name__}")
-        X, Y = (np.asarray(a) for a in out)
-        X_ref, Y_ref = make_windows_reference(ids, T)
-        if X.shape == (length // T, T) and X.shape != X_ref.shape:
-            raise CheckFailed(
-                f"{label} returned {length // T} windows, expected {X_ref.shape[0]}: the last "
-                "target is one token after the last input, so only len(ids) - 1 tokens can be "
-                "inputs: N = (len(ids) - 1) // num_steps"
-            )
-        expect_shape(f"X of {label}", X, X_ref.shape, "one row per window of num_steps tokens")
-        expect_shape(f"Y of {label}", Y, Y_ref.shape, "Y has the shape of X")
-        expect_close(f"X of {label}", X, X_ref, hint="window i holds ids[i*T : (i+1)*T]")
-        if np.array_equal(Y, X_ref):
-            raise CheckFailed(
-                f"{label}: Y equals X; the target is the *next* token, ids shifted by one"
-            )
-        if np.array_equal(Y, X_ref - 1):
-            raise CheckFailed(
-                f"{label}: Y holds the previous token; the target of x^(t) is x^(t+1)"
-            )
-        expect_close(f"Y of {label}", Y, Y_ref, hint="Y[i, t] = ids[i*T + t + 1]")
-
-
-# ------------------------------------------------------------------------------------------
-# Exercise 5: softmax with a temperature
-# ------------------------------------------------------------------------------------------
-
-
-def temperature_softmax_reference(logits, tau: float) -> np.ndarray:
-    z = np.asarray(logits, dtype=float) / tau
-    z = np.exp(z - z.max())
-    return z / z.sum()
-
-
-def check_temperature_softmax(temperature_softmax) -> None:
-    """Exercise 5: softmax(o / τ), stable for large logits."""
-    o = np.array([2.0, 1.0, 0.1, -1.0])
-    for tau in (1.0, 0.5, 2.0):
-        label = f"temperature_softmax({o.tolist()}, tau={tau})"
-        got = call_student(temperature_softmax, o.copy(), tau, name="temperature_softmax")
-        got = expect_shape(
-            label, np.asarray(got, dtype=float), o.shape, "one probability per token"
-        )
-        want = temperature_softmax_reference(o, tau)
-        if np.allclose(got, want):
-            continue
-        if np.allclose(got, temperature_softmax_reference(o * tau, 1.0)):
-            raise CheckFailed(
-                f"{label} multiplies the logits by tau: divide them, o / tau (tau < 1 sharpens)"
-            )
-        if np.allclose(got, temperature_softmax_reference(o, 1.0) / tau):
-            raise CheckFailed(
-                f"{label} sums to {got.sum():.3f}: divide the logits by tau before the softmax, "
-                "not the probabilities after it"
-            )
-        expect_true(np.isclose(got.sum(), 1.0), f"{label} sums to {got.sum():.4f}, not 1")
-        expect_close(label, got, want, hint="softmax(o / tau)")
-    big = np.array([1000.0, 999.0, 0.0])
-    label = "temperature_softmax([1000, 999, 0], tau=0.5)"
-    with np.errstate(over="ignore", invalid="ignore"):
-        got = call_student(temperature_softmax, big.copy(), 0.5, name="temperature_softmax")
-    got = np.asarray(got, dtype=float)
-    if got.shape == big.shape and not np.all(np.isfinite(got)):
+    want = probs(logits / kappa)
+    tol = 4 * np.sqrt(want * (1 - want) / draws) + 0.01
+    if np.all(np.abs(freq - want) <= tol):
+        return
+    if freq.max() > 0.999:
         raise CheckFailed(
-            f"{label} overflows (exp(2000) is inf): subtract the largest logit before "
-            "exponentiating; the softmax does not change"
+            f"{label} always gave the most likely character: draw the index at random from "
+            "p = softmax(o / kappa) (rng.choice(len(vocab), p=p))"
         )
-    expect_close(label, got, temperature_softmax_reference(big, 0.5), hint="softmax(o / tau)")
+    for wrong, what in (
+        (probs(logits * kappa), "multiplies the logits by kappa: divide them, o / kappa"),
+        (probs(logits), "ignores kappa: the draws follow softmax(o), not softmax(o / kappa)"),
+        (np.full(len(logits), 1 / len(logits)), "draws uniformly: use the model's p"),
+    ):
+        if np.all(np.abs(freq - wrong) <= tol):
+            raise CheckFailed(f"{label} {what}")
+    worst = int(np.argmax(np.abs(freq - want) - tol))
+    raise CheckFailed(
+        f"{label}: vocab[{worst}] came {freq[worst]:.3f} of the time, expected "
+        f"{want[worst]:.3f} (softmax(o / kappa))"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise 5: a character-level language model, trained and measured
+# ----------------------------------------------------------------------------------------------
+
+
+def shuffled_vocab(rng) -> list[str]:
+    return list(rng.permutation(list(" abcdefghijklmnopqrstuvwxyz")))
+
+
+def word_share(sample: str, known_words: set) -> float:
+    """The share of the complete words of ``sample`` (the first and last may be cut) that are
+    words of the training text."""
+    words = sample.split(" ")[1:-1]
+    words = [w for w in words if w]
+    return sum(w in known_words for w in words) / max(len(words), 1)
+
+
+def check_train_char_lm(train_char_lm, book: str, *, start: int = 0, rng=None, sampler=None):
+    """Exercise 5: train on ``book[start : start + TRAIN_CHARS]``; the grader measures the
+    perplexity of the returned weights on the next ``HELDOUT_CHARS`` characters (which the
+    student's function never sees) against the Kneser–Ney bigram fitted on the same training
+    text. With ``sampler`` (a function like ``sample_chars``) it also samples from the weights
+    and measures the share of real words. Returns the measurements."""
+    train = book[start : start + TRAIN_CHARS]
+    held = book[start + TRAIN_CHARS : start + TRAIN_CHARS + HELDOUT_CHARS]
+    vocab = shuffled_vocab(np.random.default_rng(start + 11) if rng is None else rng)
+    seed = 0 if rng is None else int(rng.integers(2**31))
+    label = "train_char_lm(text, vocab, rng)"
+    began = time.perf_counter()
+    theta = call_student(
+        train_char_lm, train, list(vocab), np.random.default_rng(seed), name="train_char_lm"
+    )
+    seconds = time.perf_counter() - began
+    if not isinstance(theta, dict) or set(theta) != {"U", "W", "b", "V", "c"}:
+        keys = sorted(theta) if isinstance(theta, dict) else type(theta).__name__
+        raise CheckFailed(f"{label} should return theta, a dict with U, W, b, V, c; got {keys}")
+    theta = {k: np.asarray(v, dtype=float) for k, v in theta.items()}
+    n = len(vocab)
+    n_h = np.shape(theta["W"])[0]
+    expect_true(
+        1 <= n_h <= MAX_HIDDEN,
+        f"{label}: W has shape {np.shape(theta['W'])}; expected (n_h, n_h), n_h ≤ {MAX_HIDDEN}",
+    )
+    for key, shape in (
+        ("U", (n_h, n)),
+        ("W", (n_h, n_h)),
+        ("b", (n_h, 1)),
+        ("V", (n, n_h)),
+        ("c", (n, 1)),
+    ):
+        expect_shape(f"{label}['{key}']", theta[key], shape, f"|V| = {n}, n_h = {n_h}")
+    expect_true(
+        all(np.all(np.isfinite(v)) for v in theta.values()),
+        f"{label}: the weights contain NaN or inf",
+    )
+    bigram = ngram.NGramLM(2, "kneser_ney").fit(list(train)).perplexity(list(held))
+    with np.errstate(all="ignore"):
+        ppl = perplexity(theta, vocab, held)
+    if not np.isfinite(ppl) or ppl > n:
+        raise CheckFailed(
+            f"{label}: the perplexity of your weights on the held-out text is {ppl:.3g}, worse "
+            f"than guessing uniformly ({n}). Does index i of your one-hot vectors and of your "
+            "outputs mean vocab[i], in the order given (not sorted)?"
+        )
+    expect_true(
+        ppl < bigram,
+        f"{label}: on the held-out text your model's perplexity is {ppl:.3f}; it must beat "
+        f"the Kneser–Ney bigram fitted on the same training text, {bigram:.3f}: a recurrent "
+        "model that cannot beat one character of context has not learned enough. Train "
+        "longer (more steps) or with a larger learning rate, and check the windows' targets",
+    )
+    out = {"seconds": seconds, "ppl": ppl, "bigram": bigram, "theta": theta, "vocab": vocab}
+    if sampler is not None:
+        try:
+            sample = sampler(
+                theta, vocab, PREFIX, SAMPLE_LENGTH, SAMPLE_KAPPA, np.random.default_rng(7)
+            )
+        except Exception as err:  # noqa: BLE001 - the sampler is exercise 4's answer, not this one's
+            print(f"(no sample drawn: sample_chars raised {type(err).__name__})")
+            return out
+        out["sample"] = sample
+        out["word share"] = word_share(str(sample), set(train.split()))
+    return out
