@@ -158,7 +158,7 @@ def depth_layout(
 # --------------------------------------------------------------------------------------------
 
 
-def _boundary(centre, towards, shape: str) -> np.ndarray:
+def _boundary(centre, towards, shape: str, half=BOX_HALF) -> np.ndarray:
     """Point where the segment from ``centre`` to ``towards`` leaves the node's outline."""
     centre, towards = np.asarray(centre, float), np.asarray(towards, float)
     d = towards - centre
@@ -167,7 +167,7 @@ def _boundary(centre, towards, shape: str) -> np.ndarray:
         return centre
     if shape == "circle":
         return centre + RADIUS * d / length
-    hx, hy = BOX_HALF
+    hx, hy = half
     scale = min(hx / abs(d[0]) if d[0] else np.inf, hy / abs(d[1]) if d[1] else np.inf)
     return centre + scale * d
 
@@ -665,24 +665,11 @@ _GRU_POS = {
 _GRU_GATES = {"z": "sigmoid", "r": "sigmoid", "n": "tanh"}
 
 
-def _boundary_of(centre, towards, shape: str, half=BOX_HALF) -> np.ndarray:
-    centre, towards = np.asarray(centre, float), np.asarray(towards, float)
-    d = towards - centre
-    length = np.hypot(*d)
-    if length == 0:
-        return centre
-    if shape == "circle":
-        return centre + RADIUS * d / length
-    hx, hy = half
-    scale = min(hx / abs(d[0]) if d[0] else np.inf, hy / abs(d[1]) if d[1] else np.inf)
-    return centre + scale * d
-
-
 def _routed_arrow(ax, p, q, via, shape_p, shape_q, colour, lw, gid):
     """An arrow from node p to node q through the corner points ``via`` (straight segments)."""
     points = [np.asarray(v, float) for v in via]
-    start = _boundary_of(p, points[0] if points else q, shape_p)
-    end = _boundary_of(q, points[-1] if points else p, shape_q)
+    start = _boundary(p, points[0] if points else q, shape_p)
+    end = _boundary(q, points[-1] if points else p, shape_q)
     vertices = [start, *points, end]
     path = Path(vertices, [Path.MOVETO] + [Path.LINETO] * (len(vertices) - 1))
     arrow = FancyArrowPatch(

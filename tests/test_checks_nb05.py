@@ -138,7 +138,7 @@ def test_the_lag_question():
         with pytest.raises(CheckFailed, match=why):
             ref.check_lag(wrong)
     with pytest.raises(CheckFailed, match="whole number"):
-        checks.check_number_form("lag_below_1e6", 12.5, integer=True)
+        checks.check_number_form("lag_below_1e6", 12.5, whole="steps")
 
 
 @pytest.mark.parametrize("check, answer", [(ref.check_q4, "b"), (ref.check_q5, "c")])

@@ -92,16 +92,27 @@ def make_sentence(rng: np.random.Generator) -> tuple[list[str], list[int]]:
         words += [(_name(rng), 1), ("and", 0), (_name(rng), 1)]
     else:
         words += [("the", 0), ("students", 0)]
+    words += _predicate(rng) + _ending(rng)
+    return [w for w, _ in words], [t for _, t in words]
+
+
+def _predicate(rng: np.random.Generator) -> list[tuple[str, int]]:
+    """A verb phrase (a modal and a verb, or a verb in the past) and its object, all tag 0."""
     if rng.random() < 0.5:
-        words += [(_MODALS[rng.integers(3)], 0), (_VERBS_BASE[rng.integers(5)], 0)]
+        words = [(_MODALS[rng.integers(3)], 0), (_VERBS_BASE[rng.integers(5)], 0)]
     else:
-        words.append((_VERBS_PAST[rng.integers(5)], 0))
-    words += [(w, 0) for w in _OBJECTS[rng.integers(len(_OBJECTS))]]
+        words = [(_VERBS_PAST[rng.integers(5)], 0)]
+    return words + [(w, 0) for w in _OBJECTS[rng.integers(len(_OBJECTS))]]
+
+
+def _ending(rng: np.random.Generator) -> list[tuple[str, int]]:
+    """Sometimes "to" and a name (tag 1), sometimes a tail such as "in the evening"."""
+    words = []
     if rng.random() < 0.4:
         words += [("to", 0), (_name(rng), 1)]
     if rng.random() < 0.4:
         words += [(w, 0) for w in _TAILS[rng.integers(len(_TAILS))]]
-    return [w for w, _ in words], [t for _, t in words]
+    return words
 
 
 def make_order_sentence(rng: np.random.Generator) -> tuple[list[str], list[int]]:
@@ -120,16 +131,8 @@ def make_order_sentence(rng: np.random.Generator) -> tuple[list[str], list[int]]
         objects = _OBJECTS + (("the", "students"),)
         words += [(w, 0) for w in objects[rng.integers(len(objects))]]
     else:  # a statement about a person: name, then a verb phrase
-        words = [(first, 1)]
-        if rng.random() < 0.5:
-            words += [(_MODALS[rng.integers(3)], 0), (_VERBS_BASE[rng.integers(5)], 0)]
-        else:
-            words.append((_VERBS_PAST[rng.integers(5)], 0))
-        words += [(w, 0) for w in _OBJECTS[rng.integers(len(_OBJECTS))]]
-    if rng.random() < 0.4:
-        words += [("to", 0), (_name(rng), 1)]
-    if rng.random() < 0.4:
-        words += [(w, 0) for w in _TAILS[rng.integers(len(_TAILS))]]
+        words = [(first, 1)] + _predicate(rng)
+    words += _ending(rng)
     return [w for w, _ in words], [t for _, t in words]
 
 

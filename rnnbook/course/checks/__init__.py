@@ -216,3 +216,48 @@ def check_number(
             f"{name} = {value:.6g} is not right (it should be within {rtol:.0%} of the "
             f"value the grader computed)" + (f": {why}" if why else "")
         )
+
+
+def check_choice_form(name: str, value, letters: str = "abcd") -> None:
+    """The visible check of a multiple-choice answer: one of ``letters`` (graded when handed in)."""
+    value = expect_attempted(value, name)
+    if not isinstance(value, str) or value.strip().lower() not in list(letters):
+        raise CheckFailed(
+            f"{name} should be one of the letters {', '.join(repr(c) for c in letters)}, "
+            f"got {value!r}"
+        )
+    print(f"{name} = {value.strip().lower()!r} has the right form; it is graded when you hand in.")
+
+
+def check_number_form(
+    name: str,
+    value,
+    *,
+    whole: str = "",
+    positive: bool = False,
+    below: float | None = None,
+    why: str = "",
+) -> float:
+    """The visible check of a numeric answer: a finite number, whole (a count of ``whole``) or
+    positive or below a bound where the question says so; its value is graded when handed in."""
+    value = expect_attempted(value, name)
+    if isinstance(value, (bool, str)):
+        raise CheckFailed(f"{name} should be a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} should be a number, got {type(value).__name__}") from None
+    kind = "a positive, finite number" if positive else "a finite number"
+    expect_true(np.isfinite(number), f"{name} should be {kind}, got {value!r}")
+    reason = f": {why}" if why else ""
+    if whole:
+        expect_true(
+            number.is_integer() and number >= (1 if positive else 0),
+            f"{name} should be a whole number of {whole}, got {value!r}{reason}",
+        )
+    elif positive:
+        expect_true(number > 0, f"{name} should be {kind}, got {value!r}{reason}")
+    if below is not None:
+        expect_true(number < below, f"{name} should be below {below:g}, got {value!r}{reason}")
+    print(f"{name} = {value!r} has the right form; its value is graded when you hand in.")
+    return number

@@ -18,7 +18,8 @@ from rnnbook import cells
 from rnnbook.course.checks import (
     CheckFailed,
     call_student,
-    expect_attempted,
+    check_choice_form,
+    check_number_form,
     expect_close,
     expect_gradient,
     expect_shape,
@@ -362,22 +363,12 @@ def check_elman_jacobian(elman_jacobian) -> None:
 
 def check_answer_q3(answer_q3) -> None:
     """Exercise 3: a finite, positive number (its value is graded when you hand in)."""
-    answer_q3 = expect_attempted(answer_q3, "answer_q3")
-    try:
-        value = float(answer_q3)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"answer_q3 should be a number, got {type(answer_q3).__name__}") from None
-    expect_true(np.isfinite(value), f"answer_q3 should be a finite number, got {value}")
-    expect_true(value > 0, f"answer_q3 is a spectral radius, so it is positive; got {value}")
-    print(f"answer_q3 = {value:.4g} has the right form; its value is graded when you hand in.")
+    check_number_form("answer_q3", answer_q3, positive=True, why="a spectral radius is positive")
 
 
 def check_answer_q5(answer_q5) -> None:
     """Exercise 5: one of the letters a–d (graded when you hand in)."""
-    answer_q5 = expect_attempted(answer_q5, "answer_q5")
-    ok = isinstance(answer_q5, str) and answer_q5.strip().lower() in ("a", "b", "c", "d")
-    expect_true(ok, f"answer_q5 should be one of the letters 'a', 'b', 'c', 'd', got {answer_q5!r}")
-    print(f"answer_q5 = {answer_q5!r} has the right form; it is graded when you hand in.")
+    check_choice_form("answer_q5", answer_q5)
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from rnnbook import bptt, cells
 from rnnbook.course.checks import (
     CheckFailed,
     call_student,
-    expect_attempted,
+    check_choice_form,
+    check_number_form,
     expect_gradient,
     expect_shape,
     expect_true,
@@ -409,26 +410,19 @@ def check_grad_U_L3(grad_U_L3) -> None:
 
 def check_answer_q4(answer_q4) -> None:
     """Exercise 4: one of the letters a–d (graded when you hand in)."""
-    answer_q4 = expect_attempted(answer_q4, "answer_q4")
-    ok = isinstance(answer_q4, str) and answer_q4.strip().lower() in ("a", "b", "c", "d")
-    expect_true(ok, f"answer_q4 should be one of the letters 'a', 'b', 'c', 'd', got {answer_q4!r}")
-    print(f"answer_q4 = {answer_q4!r} has the right form; it is graded when you hand in.")
+    check_choice_form("answer_q4", answer_q4)
 
 
 def check_answer_q5(answer_q5) -> None:
     """Exercise 5: a number between 0 and 1 (graded when you hand in)."""
-    answer_q5 = expect_attempted(answer_q5, "answer_q5")
-    try:
-        value = float(answer_q5)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"answer_q5 should be a number, got {type(answer_q5).__name__}") from None
-    expect_true(np.isfinite(value), f"answer_q5 should be a finite number, got {value}")
-    expect_true(
-        0 < value < 1,
-        f"answer_q5 = {value:.4g}: with ‖W‖₂ = 2 and σ′ ≤ 1/4 every factor shrinks, so the "
-        "bound is a positive number below 1",
+    check_number_form(
+        "answer_q5",
+        answer_q5,
+        positive=True,
+        below=1,
+        why="with ‖W‖₂ = 2 and σ′ ≤ 1/4 every factor shrinks, so the bound is a positive number "
+        "below 1",
     )
-    print(f"answer_q5 = {value:.4g} has the right form; its value is graded when you hand in.")
 
 
 # --------------------------------------------------------------------------------------------

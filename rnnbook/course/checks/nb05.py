@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook import bptt, cells
-from rnnbook.course.checks import (
+from rnnbook.course.checks import (  # noqa: F401 - the notebook calls them as checks.…
     CheckFailed,
     call_student,
-    expect_attempted,
+    check_choice_form,
+    check_number_form,
     expect_close,
     expect_gradient,
     expect_shape,
@@ -476,30 +477,4 @@ def check_lag_form(lag_below_1e6, W3) -> None:
         "W3 is not the matrix the notebook built: run the cell that builds it again, "
         "and do not change W3",
     )
-    check_number_form("lag_below_1e6", lag_below_1e6, integer=True)
-
-
-def check_number_form(name: str, value, *, integer: bool = False) -> None:
-    """The visible check of a numeric answer: a finite number (the value is graded later)."""
-    value = expect_attempted(value, name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{name} should be a number, got {type(value).__name__}") from None
-    expect_true(np.isfinite(number), f"{name} should be a finite number, got {value!r}")
-    if integer:
-        expect_true(
-            float(number).is_integer() and number >= 0,
-            f"{name} should be a whole number of steps (a lag k ≥ 0), got {value!r}",
-        )
-    print(f"{name} = {value!r} has the right form; it is graded when you hand in.")
-
-
-def check_choice_form(name: str, value, options: str) -> None:
-    """The visible check of a multiple-choice answer: one letter among ``options``."""
-    value = expect_attempted(value, name)
-    expect_true(
-        isinstance(value, str) and value.strip().lower() in options,
-        f"{name} should be one of the letters {', '.join(repr(x) for x in options)}, got {value!r}",
-    )
-    print(f"{name} = {value!r} is one of the options; it is graded when you hand in.")
+    check_number_form("lag_below_1e6", lag_below_1e6, whole="steps (a lag k ≥ 0)")

@@ -17,10 +17,11 @@ import time
 import numpy as np
 
 from rnnbook import bptt, cells, data, text
-from rnnbook.course.checks import (
+from rnnbook.course.checks import (  # noqa: F401 - the notebook calls them as checks.…
     CheckFailed,
     call_student,
-    expect_attempted,
+    check_choice_form,
+    check_number_form,
     expect_gradient,
     expect_shape,
     expect_true,
@@ -86,27 +87,6 @@ def load_book() -> str:
 # ----------------------------------------------------------------------------------------------
 # shared: the forward pass, and the forms of the understand answers
 # ----------------------------------------------------------------------------------------------
-
-
-def check_number_form(name: str, value) -> None:
-    """The visible check of a numeric answer: a finite number (the value is graded later)."""
-    value = expect_attempted(value, name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{name} should be a number, got {type(value).__name__}") from None
-    expect_true(np.isfinite(number), f"{name} should be a finite number, got {value!r}")
-    print(f"{name} = {value!r} has the right form; it is graded when you hand in.")
-
-
-def check_choice_form(name: str, value, options: str) -> None:
-    """The visible check of a multiple-choice answer: one letter among ``options``."""
-    value = expect_attempted(value, name)
-    expect_true(
-        isinstance(value, str) and value.strip().lower() in options,
-        f"{name} should be one of the letters {', '.join(repr(x) for x in options)}, got {value!r}",
-    )
-    print(f"{name} = {value!r} is one of the options; it is graded when you hand in.")
 
 
 def _log_softmax(o):

@@ -14,15 +14,14 @@ blocks in PyTorch's order i, f, g, o; GRU ``U (3n_h, n_x)``, ``W (3n_h, n_h)``,
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from rnnbook.cells import LSTMCell, sigmoid
 from rnnbook.course.checks import (
     CheckFailed,
     call_student,
-    expect_attempted,
+    check_choice_form,
+    check_number_form,
     expect_gradient,
     expect_shape,
     unpack,
@@ -499,36 +498,16 @@ def check_train_recall(train_recall) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def _number(name, value) -> float:
-    value = expect_attempted(value, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CheckFailed(f"{name} should be a number, got {type(value).__name__}")
-    if not math.isfinite(float(value)):
-        raise CheckFailed(f"{name} should be a finite number, got {value!r}")
-    return float(value)
-
-
 def check_q4(answer_q4) -> None:
     """Exercise 4: a whole number of steps (the value is graded when you hand in)."""
-    v = _number("answer_q4", answer_q4)
-    if v != int(v) or v < 1:
-        raise CheckFailed(f"answer_q4 should be a whole number of steps (1 or more), got {v:g}")
-    print("answer_q4 has the right form; its value is graded when you hand in")
+    check_number_form("answer_q4", answer_q4, whole="steps", positive=True)
 
 
 def check_q5(answer_q5) -> None:
     """Exercise 5: one letter among a, b, c, d (graded when you hand in)."""
-    answer_q5 = expect_attempted(answer_q5, "answer_q5")
-    if not isinstance(answer_q5, str) or answer_q5.strip().lower() not in ("a", "b", "c", "d"):
-        raise CheckFailed(
-            f"answer_q5 should be one of the letters 'a', 'b', 'c', 'd', got {answer_q5!r}"
-        )
-    print("answer_q5 has the right form; it is graded when you hand in")
+    check_choice_form("answer_q5", answer_q5)
 
 
 def check_q6(answer_q6) -> None:
     """Exercise 6: a whole, positive number of parameters (graded when you hand in)."""
-    v = _number("answer_q6", answer_q6)
-    if v != int(v) or v < 1:
-        raise CheckFailed(f"answer_q6 should be a whole number of parameters, got {v:g}")
-    print("answer_q6 has the right form; its value is graded when you hand in")
+    check_number_form("answer_q6", answer_q6, whole="parameters", positive=True)

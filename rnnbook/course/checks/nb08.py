@@ -17,7 +17,8 @@ import torch
 from rnnbook.course.checks import (
     CheckFailed,
     call_student,
-    expect_attempted,
+    check_choice_form,
+    check_number_form,
     expect_gradient,
     same,
 )
@@ -377,31 +378,14 @@ RECORDED_RUN = {
 
 def check_q3(answer_q3) -> None:
     """Exercise 3: a positive, finite number of tokens per second."""
-    value = expect_attempted(answer_q3, "answer_q3")
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CheckFailed(f"answer_q3 should be a number, got {type(value).__name__}")
-    if not math.isfinite(float(value)) or float(value) <= 0:
-        raise CheckFailed(f"answer_q3 should be a positive, finite number, got {value!r}")
-    print("answer_q3 has the right form; its value is graded when you hand in")
+    check_number_form("answer_q3", answer_q3, positive=True)
 
 
 def check_q4(answer_q4) -> None:
     """Exercise 4: one letter among a, b, c, d."""
-    answer_q4 = expect_attempted(answer_q4, "answer_q4")
-    if not isinstance(answer_q4, str) or answer_q4.strip().lower() not in ("a", "b", "c", "d"):
-        raise CheckFailed(
-            f"answer_q4 should be one of the letters 'a', 'b', 'c', 'd', got {answer_q4!r}"
-        )
-    print("answer_q4 has the right form; it is graded when you hand in")
+    check_choice_form("answer_q4", answer_q4)
 
 
 def check_q5(answer_q5) -> None:
     """Exercise 5: a positive, finite number of megabytes."""
-    value = expect_attempted(answer_q5, "answer_q5")
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise CheckFailed(
-            f"answer_q5 should be a number (of megabytes), got {type(value).__name__}"
-        )
-    if not math.isfinite(float(value)) or float(value) <= 0:
-        raise CheckFailed(f"answer_q5 should be a positive, finite number, got {value!r}")
-    print("answer_q5 has the right form; its value is graded when you hand in")
+    check_number_form("answer_q5", answer_q5, positive=True)

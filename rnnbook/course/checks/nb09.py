@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnbook.course.checks import (
+from rnnbook.course.checks import (  # noqa: F401 - the notebook calls them as checks.…
     CheckFailed,
     as_float_array,
     call_student,
-    expect_attempted,
+    check_choice_form,
+    check_number_form,
     expect_close,
     expect_gradient,
     expect_shape,
@@ -549,14 +550,3 @@ def check_recall_patterns(
 
 
 # ---------------------------------------------------------------- ex3-ex6: multiple choice
-
-
-def check_choice_form(name: str, got, letters: str = "abcd") -> None:
-    """The form of a multiple-choice answer: one of ``letters``. It is graded when handed in."""
-    got = expect_attempted(got, name)
-    if not isinstance(got, str) or got.strip().lower() not in list(letters):
-        raise CheckFailed(
-            f"{name} should be one of the letters {', '.join(repr(c) for c in letters)}, "
-            f"got {got!r}"
-        )
-    print(f"{name} = {got.strip().lower()!r} is recorded; it is graded when you hand in")
