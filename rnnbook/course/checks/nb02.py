@@ -55,8 +55,9 @@ HINTS = {
     "ex5": [
         "The forward pass: H = max{0, X W1 + b1}, O = H W2 + b2, then your softmax_cross_entropy "
         "gives the loss and dO.",
-        "Backwards: the output layer is a matrix product and a bias, so dW2 = Hᵀ dO, "
-        "db2 sums dO over the rows, and dH = dO W2ᵀ; your relu_layer_backward does the rest.",
+        "Backwards, the output layer O = H W2 + b2 is your ReLU layer of exercise 2 without "
+        "the ReLU: the same rules for the weights, the bias and the input, with no mask; then "
+        "your relu_layer_backward takes dH the rest of the way.",
         "Draw every initial weight from rng (not from np.random), and subtract η times each "
         "gradient at every step.",
     ],
