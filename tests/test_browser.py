@@ -430,9 +430,18 @@ def test_lecture_runs_in_jupyterlab(course, path):
 
 
 EXERCISE = "exercises/01_dynamical_systems.ipynb"
-CORRECT = "def euler_step(g, s, t, h):\n    return s + h * g(s, t)\n"
-WRONG = "def euler_step(g, s, t, h):\n    return s + g(s, t)\n"  # forgot the step size
-HINT = "forgets to multiply the slope by the step size h"
+CORRECT = (  # exercise 1 asks for euler_step and the euler_integrate built on it
+    "def euler_step(g, s, t, dt):\n    return s + dt * g(s, t)\n\n"
+    "def euler_integrate(g, s0, t0, t1, dt):\n"
+    "    n = round((t1 - t0) / dt)\n"
+    "    ts = t0 + dt * np.arange(n + 1)\n"
+    "    states = [np.asarray(s0, dtype=float)]\n"
+    "    for t in ts[:-1]:\n"
+    "        states.append(euler_step(g, states[-1], t, dt))\n"
+    "    return ts, np.stack(states)\n"
+)
+WRONG = "def euler_step(g, s, t, dt):\n    return s + g(s, t)\n"  # forgot the step size
+HINT = "forgets to multiply the slope by the step size dt"
 
 
 def test_exercise_check_passes_a_right_answer_and_hints_at_a_wrong_one(course):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from cheats.cheats import CHEATS, EULER_STEP, LEAKY_DRIVE
+from cheats.cheats import CHEATS, EULER_STEP, OSCILLATOR_RHS
 
 from rnnbook.course import grading, sandbox
 
@@ -162,12 +162,12 @@ def test_limits_stop_what_they_should(tmp_path):
         "stubborn",
         {
             "ex1-solution": "import signal\n"
-            "def euler_step(g, s, t, h):\n"
+            "def euler_step(g, s, t, dt):\n"
             "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
             "    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
             "    while True:\n"
             "        pass\n",
-            "ex4-solution": LEAKY_DRIVE,
+            "ex2-solution": OSCILLATOR_RHS,
         },
     )
     hungry = _limit_submission(
@@ -175,7 +175,7 @@ def test_limits_stop_what_they_should(tmp_path):
         "hungry",
         {
             "ex1-solution": EULER_STEP,
-            "ex2-solution": "def euler_integrate(g, s0, t0, t1, h):\n"
+            "ex2-solution": "def oscillator_rhs(state, t, k, m, gamma, A):\n"
             "    grow = []\n"
             "    while True:\n"
             "        grow.append(np.empty(10**8, dtype=np.uint8))\n",
@@ -187,9 +187,9 @@ def test_limits_stop_what_they_should(tmp_path):
         {
             "ex1-solution": EULER_STEP,
             "ex2-solution": "import ctypes\n"
-            "def euler_integrate(g, s0, t0, t1, h):\n"
+            "def oscillator_rhs(state, t, k, m, gamma, A):\n"
             "    return ctypes.string_at(0)\n",
-            "ex4-solution": LEAKY_DRIVE,
+            "ex4-solution": "dt_max_q4 = 0.02\n",
         },
     )
     limits = sandbox.Limits(memory_bytes=3 * 1024**3)
@@ -203,7 +203,7 @@ def test_limits_stop_what_they_should(tmp_path):
     # the endless loop that ignores signals: stopped at the limit, later exercises still graded
     ex1 = stubborn_r.by_id()["ex1-tests"]
     assert ex1.status == "failed" and "time limit" in ex1.reason, stubborn_r.format()
-    assert stubborn_r.by_id()["ex4-tests"].status == "passed", stubborn_r.format()
+    assert stubborn_r.by_id()["ex2-tests"].status == "passed", stubborn_r.format()
     # unbounded memory: the limit stops it with an error, not the machine
     ex2 = hungry_r.by_id()["ex2-tests"]
     assert ex2.points == 0 and "MemoryError" in ex2.reason, hungry_r.format()
@@ -211,7 +211,7 @@ def test_limits_stop_what_they_should(tmp_path):
     # a dead kernel: the points already earned stay, the reason is given, the rest is graded
     ex2 = crash_r.by_id()["ex2-tests"]
     assert ex2.points == 0 and "kernel" in ex2.reason, crash_r.format()
-    assert crash_r.total == 4, crash_r.format()
+    assert crash_r.total == 6, crash_r.format()  # exercise 1 (4 points) and 4 (2 points)
 
 
 def test_a_kernel_that_ignores_signals_is_stopped_at_the_limit():
@@ -254,17 +254,10 @@ def handins(tmp_path_factory):
         NB01,
         {
             **answers,
-            "ex4-solution": (
-                "def leaky_drive(a, xs, s0):\n"
-                "    states = [float(s0)]\n"
-                "    for x in xs:\n"
-                "        states.append(_leak(a, states[-1], x))\n"
-                "    return np.array(states)\n"
-            ),
-            "ex3-solution": (
-                "def oscillator_rhs(state, t, k, m, A):\n"
+            "ex2-solution": (
+                "def oscillator_rhs(state, t, k, m, gamma, A):\n"
                 "    s, v = state\n"
-                "    return np.array([v, -(k / m) * s + (A / m) * math.cos(t)])\n"
+                "    return np.array([v, _force(s, v, t, k, gamma, A) / m])\n"
             ),
         },
     )
@@ -272,7 +265,10 @@ def handins(tmp_path_factory):
     setup.source += "\nimport math"
     first_answer = next(i for i, c in enumerate(nb.cells) if grading.is_solution_cell(c))
     nb.cells.insert(
-        first_answer, nbformat.v4.new_code_cell("def _leak(a, s, x):\n    return a * s + x")
+        first_answer,
+        nbformat.v4.new_code_cell(
+            "def _force(s, v, t, k, gamma, A):\n    return -k * s - gamma * v + A * math.cos(t)"
+        ),
     )
     nb.cells.insert(first_answer, nbformat.v4.new_markdown_cell("My own helper:"))
     nbformat.write(_strip(nb), folder / f"alice_{NB01}-Copy1.ipynb")
@@ -286,7 +282,7 @@ def handins(tmp_path_factory):
     )
     scratch = copy.deepcopy(nb.cells[idx])
     scratch["id"] = "scratch-copy"
-    scratch.source = "def euler_step(g, s, t, h):\n    return s  # trying something"
+    scratch.source = "def euler_step(g, s, t, dt):\n    return s  # trying something"
     nb.cells.insert(idx + 1, scratch)
     for c in nb.cells:
         if c.metadata.get("nbgrader", {}).get("grade_id") == "ex4-solution":
@@ -299,7 +295,7 @@ def handins(tmp_path_factory):
     (folder / "carol.ipynb").write_text("")
     text = nbformat.writes(_submission(NB01, answers))
     (folder / "dave.ipynb").write_text(text[: len(text) // 2])
-    (folder / "erin.ipynb").write_text("def euler_step(g, s, t, h):\n    return s\n")
+    (folder / "erin.ipynb").write_text("def euler_step(g, s, t, dt):\n    return s\n")
     gradebook, feedback = folder.parent / "grades.csv", folder.parent / "feedback"
     status = grading.main(
         [
@@ -328,8 +324,8 @@ def _row(gradebook: Path, student: str) -> dict:
 def test_a_real_handin_with_added_cells_stripped_metadata_and_a_new_name(handins):
     _, _, gradebook, feedback, _ = handins
     row = _row(gradebook, "alice")
-    assert row["notebook"] == NB01 and row["total"] == "10" and row["max"] == "10", row
-    assert row["hints_used"] == "0" and row["ex1-tests"] == "2"
+    assert row["notebook"] == NB01 and row["total"] == "16" and row["max"] == "16", row
+    assert row["hints_used"] == "0" and row["ex1-tests"] == "4" and row["ex2-tests"] == "3"
     text = (feedback / "alice" / f"{NB01}.md").read_text()
     assert "no nbgrader metadata" in text and "cells you added" in text
     assert "by its content, not its file name" in text
@@ -338,7 +334,7 @@ def test_a_real_handin_with_added_cells_stripped_metadata_and_a_new_name(handins
 def test_duplicates_and_markdown_cells_are_reported(handins):
     _, _, gradebook, feedback, _ = handins
     row = _row(gradebook, "bob")
-    assert row["ex1-tests"] == "2" and row["ex4-tests"] == "0", row
+    assert row["ex1-tests"] == "4" and row["ex4-tests"] == "0", row
     text = (feedback / "bob" / f"{NB01}.md").read_text()
     assert "ex1-solution appears in cells" in text and "was used" in text
     assert "turned into Markdown" in text
@@ -369,7 +365,7 @@ def test_validate_runs_the_visible_checks(tmp_path, capsys):
         NB01,
         {
             **_answers(NB01),
-            "ex2-solution": "def euler_integrate(g, s0, t0, t1, h):\n    return 0, 0\n",
+            "ex2-solution": "def oscillator_rhs(state, t, k, m, gamma, A):\n    return state\n",
         },
     )
     path = tmp_path / "mine.ipynb"
@@ -378,7 +374,7 @@ def test_validate_runs_the_visible_checks(tmp_path, capsys):
     out = capsys.readouterr().out
     assert status == 1, out
     assert "exercises/" in out or "exercises" in out
-    assert "ex1-tests     2 / 2    passed" in out and "ex2-tests     0 / 3" in out, out
+    assert "ex1-tests     4 / 4    passed" in out and "ex2-tests     0 / 3" in out, out
     assert "hidden tests" in out
 
 

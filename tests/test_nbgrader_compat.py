@@ -52,7 +52,7 @@ def test_nbgrader_generates_and_autogrades(tmp_path):
         f"with Gradebook('sqlite:///{course / 'gradebook.db'}') as gb:\n"
         "    for s in ('good', 'blank'):\n"
         f"        nb = gb.find_submission_notebook('{NB}', 'ps1', s)\n"
-        "        print(s, nb.score, nb.max_score)\n"
+        "        print(s, nb.code_score, nb.max_code_score)\n"  # written answers: by hand
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     scores = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines()}

@@ -8,14 +8,22 @@ under the grader that counted a test cell as passed when it left no error output
 
 NB01 = "01_dynamical_systems"
 
-# the right answers of notebook 01, for cheats that must not lose what they earned honestly
-EULER_STEP = "def euler_step(g, s, t, h):\n    return s + h * g(s, t)\n"
-LEAKY_DRIVE = (
-    "def leaky_drive(a, xs, s0):\n"
-    "    states = [float(s0)]\n"
-    "    for x in xs:\n"
-    "        states.append(a * states[-1] + x)\n"
-    "    return np.array(states)\n"
+# the right answers of notebook 01, for cheats that must not lose what they earned honestly:
+# exercise 1 (Euler's method: euler_step and euler_integrate) and exercise 2 (the oscillator)
+EULER_STEP = (
+    "def euler_step(g, s, t, dt):\n    return s + dt * g(s, t)\n"
+    "def euler_integrate(g, s0, t0, t1, dt):\n"
+    "    n = round((t1 - t0) / dt)\n"
+    "    ts = t0 + dt * np.arange(n + 1)\n"
+    "    states = [np.asarray(s0, dtype=float)]\n"
+    "    for t in ts[:-1]:\n"
+    "        states.append(euler_step(g, states[-1], t, dt))\n"
+    "    return ts, np.stack(states)\n"
+)
+OSCILLATOR_RHS = (
+    "def oscillator_rhs(state, t, k, m, gamma, A):\n"
+    "    s, v = state\n"
+    "    return np.array([v, (-k * s - gamma * v + A * np.cos(t)) / m])\n"
 )
 
 CHEATS = {
@@ -26,7 +34,7 @@ CHEATS = {
         {
             "ex1-solution": "get_ipython().input_transformers_cleanup.append("
             "lambda lines: ['pass\\n'])\n"
-            "def euler_step(g, s, t, h):\n    raise NotImplementedError()\n"
+            "def euler_step(g, s, t, dt):\n    raise NotImplementedError()\n"
         },
         0,
     ),
@@ -36,7 +44,7 @@ CHEATS = {
         {
             "ex1-solution": "get_ipython().set_custom_exc((BaseException,), "
             "lambda *args, **kwargs: None)\n"
-            "def euler_step(g, s, t, h):\n    raise NotImplementedError()\n"
+            "def euler_step(g, s, t, dt):\n    raise NotImplementedError()\n"
         },
         0,
     ),
@@ -47,7 +55,7 @@ CHEATS = {
             "ex1-solution": "ip = get_ipython()\n"
             "ip.showtraceback = ip.showsyntaxerror = lambda *a, **k: None\n"
             "ip._showtraceback = lambda *a, **k: None\n"
-            "def euler_step(g, s, t, h):\n    return s\n"
+            "def euler_step(g, s, t, dt):\n    return s\n"
         },
         0,
     ),
@@ -70,7 +78,7 @@ CHEATS = {
             "                exec(''.join(_c['source']))\n"
             "        break\n"
             "else:\n"
-            "    def euler_step(g, s, t, h):\n        raise NotImplementedError()\n"
+            "    def euler_step(g, s, t, dt):\n        raise NotImplementedError()\n"
         },
         0,
     ),
@@ -78,9 +86,12 @@ CHEATS = {
     "library_references": (
         NB01,
         {
-            "ex1-solution": "from rnnbook.topics.dynamics import euler_step\n",
+            "ex1-solution": "from rnnbook.topics.dynamics import euler_step\n"
+            "from rnnbook.topics import dynamics\n"
+            "def euler_integrate(g, s0, t0, t1, dt):\n    return dynamics.euler(g, s0, t0, t1, dt)\n",
             "ex2-solution": "from rnnbook.topics import dynamics\n"
-            "def euler_integrate(g, s0, t0, t1, h):\n    return dynamics.euler(g, s0, t0, t1, h)\n",
+            "def oscillator_rhs(state, t, k, m, gamma, A):\n"
+            "    return dynamics.oscillator_rhs(k / m, 1.0, A / m)(state, t) - [0, gamma / m * state[1]]\n",
         },
         0,
     ),
@@ -126,10 +137,13 @@ CHEATS = {
             "    if _name.startswith('check_'):\n"
             "        setattr(_nb01, _name, lambda *a, **k: None)\n"
             "_checks.expect_close = _checks.expect_true = lambda *a, **k: None\n"
-            "def euler_step(g, s, t, h):\n    return s\n",
-            "ex2-solution": "def euler_integrate(g, s0, t0, t1, h):\n    return 0, 0\n",
-            "ex3-solution": "def oscillator_rhs(state, t, k, m, A):\n    return state\n",
-            "ex4-solution": "def leaky_drive(a, xs, s0):\n    return xs\n",
+            "def euler_step(g, s, t, dt):\n    return s\n"
+            "def euler_integrate(g, s0, t0, t1, dt):\n    return 0, 0\n",
+            "ex2-solution": "def oscillator_rhs(state, t, k, m, gamma, A):\n    return state\n",
+            "ex3-solution": "def euler_order(lam, dts, t_end):\n    return 0, 1\n"
+            "def stability_limit(k, m, gamma, dt_max, n_steps=2000):\n    return 1.0\n",
+            "ex4-solution": "dt_max_q4 = 5.0\n",
+            "ex5-solution": "answer_q5 = 'd'\n",
         },
         0,
     ),
@@ -144,7 +158,7 @@ CHEATS = {
             "        open(_p, 'a').write('\\n# planted\\n')\n"
             "    except OSError:\n"
             "        pass\n"
-            "def euler_step(g, s, t, h):\n    raise NotImplementedError()\n"
+            "def euler_step(g, s, t, dt):\n    raise NotImplementedError()\n"
         },
         0,
     ),
@@ -153,9 +167,9 @@ CHEATS = {
         NB01,
         {
             "ex1-solution": "import subprocess\n"
-            "subprocess.Popen(['sh', '-c', 'sleep 30; echo \"ex1-tests 2 / 2 passed\"', "
+            "subprocess.Popen(['sh', '-c', 'sleep 30; echo \"ex1-tests 4 / 4 passed\"', "
             "'rnnbook-cheat-detached'], start_new_session=True)\n"
-            "def euler_step(g, s, t, h):\n    raise NotImplementedError()\n"
+            "def euler_step(g, s, t, dt):\n    raise NotImplementedError()\n"
         },
         0,
     ),
@@ -163,7 +177,7 @@ CHEATS = {
     "flood": (
         NB01,
         {
-            "ex1-solution": "def euler_step(g, s, t, h):\n"
+            "ex1-solution": "def euler_step(g, s, t, dt):\n"
             "    for _i in range(150_000):\n"
             "        print('ex1-tests passed', _i)\n"
             "    return s\n",
