@@ -12,6 +12,8 @@ import numpy as np
 from rnnbook.course.checks import (
     CheckFailed,
     call_student,
+    check_choice_form,
+    check_number_form,
     expect_attempted,
     expect_close,
     expect_shape,
@@ -281,20 +283,9 @@ def check_stability_limit(stability_limit) -> None:
 
 def check_dt_max_q4(answer) -> None:
     """Exercise 4: the form only; the grader checks the value."""
-    answer = expect_attempted(answer, "dt_max_q4")
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"dt_max_q4 should be a number, got {type(answer).__name__}") from None
-    expect_true(
-        np.isfinite(value) and value > 0, f"dt_max_q4 should be a positive step, got {value!r}"
-    )
-    print("dt_max_q4 is a positive number; its value is graded when you hand in.")
+    check_number_form("dt_max_q4", answer, positive=True, why="a step Δt is positive")
 
 
 def check_q5(answer) -> None:
     """Exercise 5: a letter among the options; the grader checks which."""
-    answer = expect_attempted(answer, "answer_q5")
-    if not isinstance(answer, str) or answer.strip().lower() not in {"a", "b", "c", "d"}:
-        raise CheckFailed(f"answer_q5 should be one of 'a', 'b', 'c', 'd', got {answer!r}")
-    print("answer_q5 is one of the options; it is graded when you hand in.")
+    check_choice_form("answer_q5", answer)

@@ -14,7 +14,8 @@ from rnnbook.course.checks import (
     CheckFailed,
     as_float_array,
     call_student,
-    expect_attempted,
+    check_choice_form,
+    check_number_form,
     expect_close,
     expect_gradient,
     expect_shape,
@@ -434,21 +435,9 @@ def check_train_classifier(fn) -> None:
 
 def check_q6(answer) -> None:
     """Exercise 6: a letter among the options; the grader checks which."""
-    answer = expect_attempted(answer, "answer_q6")
-    if not isinstance(answer, str) or answer.strip().lower() not in {"a", "b", "c", "d"}:
-        raise CheckFailed(f"answer_q6 should be one of 'a', 'b', 'c', 'd', got {answer!r}")
-    print("answer_q6 is one of the options; it is graded when you hand in.")
+    check_choice_form("answer_q6", answer)
 
 
 def check_passes_q7(answer) -> None:
     """Exercise 7: the form only; the grader checks the value."""
-    answer = expect_attempted(answer, "passes_q7")
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"passes_q7 should be a number, got {type(answer).__name__}") from None
-    expect_true(
-        np.isfinite(value) and value >= 1 and value == int(value),
-        f"passes_q7 should be a whole number of passes, got {answer!r}",
-    )
-    print("passes_q7 is a whole number; its value is graded when you hand in.")
+    check_number_form("passes_q7", answer, whole="passes", positive=True)
