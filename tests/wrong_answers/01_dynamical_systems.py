@@ -154,7 +154,7 @@ WRONG = {
         (r"the fast one, λ = 100, sets the limit", "dt_max_q4 = 2.0  # the slow mode's limit\n"),
         (r"the fast one, λ = 100, sets the limit", "dt_max_q4 = 0.01  # where the sign flips\n"),
         (r"the fast one, λ = 100, sets the limit", "dt_max_q4 = 1.01  # the mean of both\n"),
-        (r"dt_max_q4 should be a positive step", "dt_max_q4 = -0.02\n"),
+        (r"dt_max_q4 should be a positive.*a step Δt is positive", "dt_max_q4 = -0.02\n"),
     ],
     "ex5-solution": [
         (r"falls four times faster", 'answer_q5 = "b"\n'),
