@@ -71,6 +71,25 @@ def test_unigram_perplexity_by_hand():
     assert model.perplexity(["<unk>"]) == pytest.approx(25)
 
 
+def test_perplexity_with_context_scores_only_the_tokens_after_it():
+    model = NGramLM(3, "kneser_ney").fit(TEXT)
+    text = "the cat sat on the mat".split()
+    # the context conditions the first predictions but is not scored
+    by_hand = -sum(
+        math.log(model.prob(w, (["on", "the"] + text)[i : i + 2])) for i, w in enumerate(text)
+    )
+    assert model.perplexity(text, context=["cat", "on", "the"]) == pytest.approx(
+        math.exp(by_hand / len(text))
+    )
+    # a context shorter than n - 1 is padded with <s>, as the start of a text is
+    assert model.perplexity(text[1:], context=text[:1]) == pytest.approx(
+        math.exp(-sum(math.log(model.prob(w, text[: i + 1])) for i, w in enumerate(text[1:])) / 5)
+    )
+    assert model.perplexity(text, context=[]) == model.perplexity(text)
+    unigram = NGramLM(1, "add_k").fit(TEXT)
+    assert unigram.perplexity(text, context=["cat"]) == unigram.perplexity(text)
+
+
 def test_input_checks():
     with pytest.raises(ValueError, match="n: expected one of"):
         NGramLM(4)

@@ -160,18 +160,22 @@ class NGramLM:
         self._check_fitted()
         return np.array([self.prob(w, context) for w in self.vocab])
 
-    def perplexity(self, tokens: Sequence[str]) -> float:
+    def perplexity(self, tokens: Sequence[str], context: Sequence[str] = ()) -> float:
         """exp(-(1/T) sum_t log P(w^(t) | previous n - 1 tokens)), the text padded with <s>.
 
-        ``tokens``: a list of str tokens, or a str split by :attr:`kind`.
+        ``tokens``: a list of str tokens, or a str split by :attr:`kind`.  ``context``: tokens
+        that come before ``tokens`` and condition the first predictions without being scored
+        (so that a model that reads the first token and predicts the rest is compared on the
+        same targets).
         """
         self._check_fitted()
         tokens = self._tokens("tokens", tokens)
         if not tokens:
             raise ValueError("tokens: expected a non-empty sequence of tokens, got none")
-        history = [BOS] * (self.n - 1)
+        k = self.n - 1  # tokens of context that count
+        history = ([BOS] * k + self._tokens("context", context))[-k:] if k else []
         nll = 0.0
         for t, w in enumerate(tokens):
-            context = (history + tokens[:t])[-(self.n - 1) :] if self.n > 1 else []
-            nll -= math.log(self.prob(w, context))
+            window = (history + tokens[max(0, t - k) : t])[-k:] if k else []
+            nll -= math.log(self.prob(w, window))
         return math.exp(nll / len(tokens))
