@@ -298,8 +298,8 @@ def check_rnn_backward(rnn_backward) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _l3_problem(seed: int, n_x: int, n_h: int, n_y: int) -> dict:
-    rng = np.random.default_rng(seed)
+def l3_problem(rng: np.random.Generator, n_x: int, n_h: int, n_y: int) -> dict:
+    """A sigmoid network and a three-step sequence (one example) with a target for step 3."""
     return {
         "xs": rng.normal(size=(3, n_x, 1)),
         "y3": int(rng.integers(n_y)),
@@ -350,7 +350,7 @@ def _changed_terms(p, **change) -> list[np.ndarray]:
 
 
 def _l3_case(grad_U_L3, seed: int, n_x: int, n_h: int, n_y: int) -> None:
-    p = _l3_problem(seed, n_x, n_h, n_y)
+    p = l3_problem(np.random.default_rng(seed), n_x, n_h, n_y)
     args = [p[k].copy() if isinstance(p[k], np.ndarray) else p[k] for k in p]
     out = call_student(grad_U_L3, *args, name="grad_U_L3")
     got = unpack(out, "grad_U_L3", ("g1", "g2", "g3"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook import bptt, cells
+from rnnbook.course.checks.nb04 import l3_problem
 
 # --------------------------------------------------------------------------------------------
 # fresh problems
@@ -74,16 +75,7 @@ def rnn_backward(dhs, xs, hs, h0, U, W):
 
 def random_l3_problem(rng, n_x, n_h, n_y) -> dict:
     """A sigmoid network and a three-step sequence (one example) with a target for step 3."""
-    return {
-        "xs": rng.normal(size=(3, n_x, 1)),
-        "y3": int(rng.integers(n_y)),
-        "h0": rng.uniform(0.1, 0.9, size=(n_h, 1)),
-        "U": rng.normal(size=(n_h, n_x)),
-        "W": rng.normal(size=(n_h, n_h)),
-        "b": rng.normal(scale=0.5, size=(n_h, 1)),
-        "V": rng.normal(size=(n_y, n_h)),
-        "c": rng.normal(scale=0.5, size=(n_y, 1)),
-    }
+    return l3_problem(rng, n_x, n_h, n_y)
 
 
 def grad_U_L3(xs, y3, h0, U, W, b, V, c):
