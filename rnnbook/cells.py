@@ -150,7 +150,7 @@ def softmax_cross_entropy(o: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarr
 
 
 # --------------------------------------------------------------------------------------------
-# Output layer o^(t) = c + V h^(t) and embedding e^(t) = E x^(t)
+# Output layer o^(t) = c + V h^(t) and embedding e^(t) = W_emb x^(t)
 # --------------------------------------------------------------------------------------------
 
 
@@ -222,28 +222,28 @@ class EmbeddingCache(NamedTuple):
     ids: np.ndarray  # (B,) token indices that were looked up
 
 
-def embedding_forward(E: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, EmbeddingCache]:
-    """e^(t) = E x^(t) with x^(t) one-hot: picks columns of ``E (d, n_vocab)``.
+def embedding_forward(W_emb: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, EmbeddingCache]:
+    """e^(t) = W_emb x^(t) with x^(t) one-hot: picks columns of ``W_emb (d, n_vocab)``.
 
-    ids: (B,) integer token indices → e_t: (d, B). Same result as ``E @ one_hot(ids)``
+    ids: (B,) integer token indices → e_t: (d, B). Same result as ``W_emb @ one_hot(ids)``
     without building the one-hot matrix.
     """
-    E = check_array("E", E, (None, None), ("d", "n_vocab"))
-    ids = check_labels("ids", ids, E.shape[1])
-    return E[:, ids], EmbeddingCache(ids)
+    W_emb = check_array("W_emb", W_emb, (None, None), ("d", "n_vocab"))
+    ids = check_labels("ids", ids, W_emb.shape[1])
+    return W_emb[:, ids], EmbeddingCache(ids)
 
 
-def embedding_backward(E: np.ndarray, de_t: np.ndarray, cache: EmbeddingCache) -> np.ndarray:
-    """Backward of the lookup: ∇_E L = (∇_e L) x^(t)ᵀ, i.e. column ids[b] of dE gets de_t[:, b].
+def embedding_backward(W_emb: np.ndarray, de_t: np.ndarray, cache: EmbeddingCache) -> np.ndarray:
+    """Backward of the lookup: ∇_{W_emb} L = (∇_e L) x^(t)ᵀ, i.e. column ids[b] of dW_emb gets de_t[:, b].
 
     A token that occurs twice in the batch collects both gradients (``np.add.at``).
     """
-    E = check_array("E", E, (None, None), ("d", "n_vocab"))
+    W_emb = check_array("W_emb", W_emb, (None, None), ("d", "n_vocab"))
     _check_cache("cache", cache, EmbeddingCache)
-    check_array("de_t", de_t, (E.shape[0], cache.ids.shape[0]), ("d", "B"))
-    dE = np.zeros_like(E)
-    np.add.at(dE.T, cache.ids, de_t.T)  # scatter-add each example's gradient into its column
-    return dE
+    check_array("de_t", de_t, (W_emb.shape[0], cache.ids.shape[0]), ("d", "B"))
+    dW_emb = np.zeros_like(W_emb)
+    np.add.at(dW_emb.T, cache.ids, de_t.T)  # scatter-add each example's gradient into its column
+    return dW_emb
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ state c^(t), not the output bias).
 
 The model, in the lecture notes' notation, for each time step t:
 
-    e^(t) = E x^(t)                          (one-hot x^(t), or an embedding lookup)
+    e^(t) = W_emb x^(t)                          (one-hot x^(t), or an embedding lookup)
     h^(t) = cell(e^(t), h^(t-1))             (nn.RNN: tanh(U e + W h + b); nn.LSTM; nn.GRU)
     o^(t) = V h^(t) + c                      (``self.output``: weight V, bias c)
     y_hat^(t) = softmax(o^(t))

@@ -118,10 +118,10 @@ def test_embedding_forward_with_float_ids():
 
 
 def test_embedding_backward_with_de_t_of_the_wrong_shape():
-    E = np.zeros((2, 3))
-    _, cache = cells.embedding_forward(E, np.array([0, 1]))
+    W_emb = np.zeros((2, 3))
+    _, cache = cells.embedding_forward(W_emb, np.array([0, 1]))
     with raises(ValueError, "de_t:", "(d, B) = (2, 2)", "got (3, 2)"):
-        cells.embedding_backward(E, np.zeros((3, 2)), cache)
+        cells.embedding_backward(W_emb, np.zeros((3, 2)), cache)
 
 
 def test_cell_with_zero_inputs():

@@ -290,22 +290,22 @@ def test_softmax_columns_are_distributions_and_survive_large_logits():
 
 def test_embedding_backward_matches_finite_differences_and_torch():
     rng = np.random.default_rng(9)
-    E = rng.normal(size=(3, 6))
+    W_emb = rng.normal(size=(3, 6))
     ids = np.array([2, 5, 2])  # token 2 twice: its column must collect both gradients
     R = rng.normal(size=(3, 3))
 
     def f(p):
-        e, cache = embedding_forward(p["E"], ids)
-        return float(np.sum(R * e)), {"E": embedding_backward(p["E"], R, cache)}
+        e, cache = embedding_forward(p["W_emb"], ids)
+        return float(np.sum(R * e)), {"W_emb": embedding_backward(p["W_emb"], R, cache)}
 
-    assert grad_check(f, {"E": E}, eps=EPS).max_error <= FD_TOL
-    e, cache = embedding_forward(E, ids)
-    assert np.allclose(e, E @ one_hot(ids, 6))  # the lookup is E x with x one-hot
-    tE = torch.tensor(E, requires_grad=True)
+    assert grad_check(f, {"W_emb": W_emb}, eps=EPS).max_error <= FD_TOL
+    e, cache = embedding_forward(W_emb, ids)
+    assert np.allclose(e, W_emb @ one_hot(ids, 6))  # the lookup is W_emb x with x one-hot
+    tE = torch.tensor(W_emb, requires_grad=True)
     (torch.tensor(R) * tE[:, torch.tensor(ids)]).sum().backward()
-    dE = embedding_backward(E, R, cache)
-    assert relative_error(dE, tE.grad.numpy()) <= TORCH_TOL
-    assert np.allclose(dE[:, 2], R[:, 0] + R[:, 2])
+    dW_emb = embedding_backward(W_emb, R, cache)
+    assert relative_error(dW_emb, tE.grad.numpy()) <= TORCH_TOL
+    assert np.allclose(dW_emb[:, 2], R[:, 0] + R[:, 2])
 
 
 # ---- gradcheck itself --------------------------------------------------------------------------

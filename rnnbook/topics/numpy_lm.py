@@ -1,6 +1,6 @@
 """A character-level RNN language model in numpy, trained with hand-written BPTT.
 
-The model is the lecture notes' language model with one-hot inputs (E = I):
+The model is the lecture notes' language model with one-hot inputs (W_emb = I):
 
     h^(t) = tanh(b + W h^(t−1) + U x^(t))      o^(t) = c + V h^(t)      ŷ^(t) = softmax(o^(t))
 

@@ -222,7 +222,7 @@ def encode(data: TaggingData, vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]
 class Tagger(nn.Module):
     """Many-to-many tagger: embedding → recurrent layer → linear read-out at every step.
 
-    e^(t) = E x^(t),  h^(t) = cell(h^(t−1), e^(t)),  o^(t) = c + V h^(t)  (two classes).
+    e^(t) = W_emb x^(t),  h^(t) = cell(h^(t−1), e^(t)),  o^(t) = c + V h^(t)  (two classes).
     ``cell`` is ``"rnn"`` (Elman), ``"gru"`` or ``"lstm"``, run by ``rnnbook.torch_cells``.
     With ``bidirectional=True`` a second cell reads the sentence backwards and the read-out sees
     [h_forward^(t); h_backward^(t)] (2 n_h features), so o^(t) depends on the whole sentence.

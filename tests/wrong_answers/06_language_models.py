@@ -7,9 +7,9 @@ names it. RIGHT: correct answers written differently from the solution, each sco
 # a correct neural bigram backward pass that the wrong answers change in one place
 _BIGRAM = """
 def neural_bigram_grads(theta, x, y):
-    E, V, c = theta["E"], theta["V"], theta["c"]
+    W_emb, V, c = theta["W_emb"], theta["V"], theta["c"]
     B = len(x)
-    h = np.tanh(E[:, x])
+    h = np.tanh(W_emb[:, x])
     o = c + V @ h
     p = np.exp(o - o.max(axis=0))
     p = p / p.sum(axis=0)
@@ -18,9 +18,9 @@ def neural_bigram_grads(theta, x, y):
     do[y, np.arange(B)] -= 1.0
     do = do / DIVIDE
     de = DE
-    dE = np.zeros_like(E)
+    dW_emb = np.zeros_like(W_emb)
     SCATTER
-    return float(loss), {"E": dE, "V": do @ h.T, "c": do.sum(axis=1, keepdims=True)}
+    return float(loss), {"W_emb": dW_emb, "V": do @ h.T, "c": do.sum(axis=1, keepdims=True)}
 """
 
 
@@ -28,7 +28,7 @@ def _bigram(
     loss="-np.mean(np.log(p[y, np.arange(B)]))",
     divide="B",
     de="(1 - h**2) * (V.T @ do)",
-    scatter="np.add.at(dE.T, x, de.T)",
+    scatter="np.add.at(dW_emb.T, x, de.T)",
 ):
     return (
         _BIGRAM.replace("LOSS", loss)
@@ -113,7 +113,7 @@ def _train(steps="400", order="list(vocab)", shift="1", ret="theta"):
 WRONG = {
     "ex1-solution": [
         # a repeated token keeps only its last occurrence's gradient
-        ("keeps only one occurrence", _bigram(scatter="dE[:, x] += de")),
+        ("keeps only one occurrence", _bigram(scatter="dW_emb[:, x] += de")),
         # the tanh between e and h is skipped on the way back
         ("derivative of the tanh", _bigram(de="V.T @ do")),
         # the mean over the batch forgotten in the gradient
@@ -169,18 +169,18 @@ RIGHT = {
         # one-hot matrices instead of indexing
         """
 def neural_bigram_grads(theta, x, y):
-    E, V, c = theta["E"], theta["V"], theta["c"]
-    n, B = E.shape[1], len(x)
+    W_emb, V, c = theta["W_emb"], theta["V"], theta["c"]
+    n, B = W_emb.shape[1], len(x)
     X = np.eye(n)[:, x]  # (|V|, B) one-hot columns
     Y = np.eye(n)[:, y]
-    h = np.tanh(E @ X)
+    h = np.tanh(W_emb @ X)
     o = c + V @ h
     o = o - o.max(axis=0, keepdims=True)
     log_p = o - np.log(np.exp(o).sum(axis=0, keepdims=True))
     loss = -np.sum(Y * log_p) / B
     do = (np.exp(log_p) - Y) / B
     de = (V.T @ do) * (1 - h * h)
-    return loss, {"E": de @ X.T, "V": do @ h.T, "c": do.sum(axis=1).reshape(-1, 1)}
+    return loss, {"W_emb": de @ X.T, "V": do @ h.T, "c": do.sum(axis=1).reshape(-1, 1)}
 """,
     ],
     "ex2-solution": [

@@ -33,12 +33,12 @@ from rnnbook.topics import ngram
 HINTS = {
     "ex1": [
         "Go backwards through the forward pass, one line at a time: from the loss to o, from o "
-        "to h (and to V and c), from h to e through the tanh, and from e to E.",
+        "to h (and to V and c), from h to e through the tanh, and from e to W_emb.",
         "The gradient with respect to o is the one of notebook 02's softmax and cross-entropy; "
         "do not forget that the loss is a mean over the B examples.",
-        "e = E[:, x] copies columns of E. A token that occurs several times in x receives the "
+        "e = W_emb[:, x] copies columns of W_emb. A token that occurs several times in x receives the "
         "sum of the gradients of all its occurrences; a column no token used gets zero. "
-        "Careful: dE[:, x] += de does not add up repeated indices (np.add.at does).",
+        "Careful: dW_emb[:, x] += de does not add up repeated indices (np.add.at does).",
     ],
     "ex2": [
         "A loss in bits is undone with 2 ** L, a loss in nats with e ** L, and L must be a "
@@ -115,12 +115,12 @@ def perplexity(theta, vocab, chars: str) -> float:
 # Exercise 1: the gradients of a neural bigram model
 # ----------------------------------------------------------------------------------------------
 
-BIGRAM_KEYS = ("E", "V", "c")
+BIGRAM_KEYS = ("W_emb", "V", "c")
 
 
 def neural_bigram_loss(theta, x, y) -> float:
-    """The forward pass: e = E[:, x], h = tanh(e), o = c + V h, mean cross-entropy over B."""
-    e = theta["E"][:, x]
+    """The forward pass: e = W_emb[:, x], h = tanh(e), o = c + V h, mean cross-entropy over B."""
+    e = theta["W_emb"][:, x]
     return _head_loss(theta, np.tanh(e), y)
 
 
@@ -147,7 +147,7 @@ def _numerical(f, arrays: dict, eps=1e-6) -> dict:
 
 def random_bigram_case(rng, n_vocab, d, B):
     theta = {
-        "E": rng.normal(0, 0.8, (d, n_vocab)),
+        "W_emb": rng.normal(0, 0.8, (d, n_vocab)),
         "V": rng.normal(0, 0.8, (n_vocab, d)),
         "c": rng.normal(0, 0.3, (n_vocab, 1)),
     }
@@ -203,26 +203,26 @@ def _check_bigram_once(neural_bigram_grads, theta, x, y):
     want = _numerical(lambda: neural_bigram_loss(probe, x, y), probe)
     # the gradients of the looked-up vectors and of h, one column per example (finite
     # differences of the same forward pass with e or h as its input)
-    e = probe["E"][:, x].copy()
+    e = probe["W_emb"][:, x].copy()
     de = _numerical(lambda: _head_loss(probe, np.tanh(e), y), {"e": e})["e"]
-    h = np.tanh(probe["E"][:, x])
+    h = np.tanh(probe["W_emb"][:, x])
     dh = _numerical(lambda: _head_loss(probe, h, y), {"h": h})["h"]
-    overwrite = np.zeros_like(probe["E"])
+    overwrite = np.zeros_like(probe["W_emb"])
     overwrite[:, x] = de  # the last occurrence of a repeated token wins
-    no_tanh = np.zeros_like(probe["E"])
+    no_tanh = np.zeros_like(probe["W_emb"])
     np.add.at(no_tanh.T, x, dh.T)
     expect_gradient(
-        f"{label}: grads['E']",
-        grads["E"],
-        want["E"],
+        f"{label}: grads['W_emb']",
+        grads["W_emb"],
+        want["W_emb"],
         atol=1e-7,
-        reference="∇_E L (central differences)",
+        reference="∇_{W_emb} L (central differences)",
         mistakes=[
             (
                 overwrite,
                 "a token that occurs several times in x keeps only one occurrence's gradient: "
-                "the gradients of all its occurrences must be added up (dE[:, x] = … and "
-                "dE[:, x] += … both overwrite repeated indices; use np.add.at or a loop)",
+                "the gradients of all its occurrences must be added up (dW_emb[:, x] = … and "
+                "dW_emb[:, x] += … both overwrite repeated indices; use np.add.at or a loop)",
             ),
             (no_tanh, "the derivative of the tanh between e and h is missing"),
         ],

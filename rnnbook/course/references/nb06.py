@@ -15,10 +15,10 @@ from rnnbook.course.references import fresh_rng
 
 
 def neural_bigram_grads(theta, x, y):
-    """Backward pass of e = E[:, x], h = tanh(e), o = c + V h, mean cross-entropy."""
-    E, V, c = theta["E"], theta["V"], theta["c"]
+    """Backward pass of e = W_emb[:, x], h = tanh(e), o = c + V h, mean cross-entropy."""
+    W_emb, V, c = theta["W_emb"], theta["V"], theta["c"]
     B = len(x)
-    h = np.tanh(E[:, x])
+    h = np.tanh(W_emb[:, x])
     o = c + V @ h
     p = np.exp(o - o.max(axis=0))
     p /= p.sum(axis=0)
@@ -27,9 +27,9 @@ def neural_bigram_grads(theta, x, y):
     do[y, np.arange(B)] -= 1.0
     do /= B
     de = (1.0 - h**2) * (V.T @ do)
-    dE = np.zeros_like(E)
-    np.add.at(dE.T, x, de.T)
-    return loss, {"E": dE, "V": do @ h.T, "c": do.sum(axis=1, keepdims=True)}
+    dW_emb = np.zeros_like(W_emb)
+    np.add.at(dW_emb.T, x, de.T)
+    return loss, {"W_emb": dW_emb, "V": do @ h.T, "c": do.sum(axis=1, keepdims=True)}
 
 
 def check_neural_bigram_grads(student) -> None:
