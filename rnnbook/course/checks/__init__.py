@@ -23,9 +23,7 @@ class NotAttempted(CheckFailed):
     """The student's answer is still the stub that raises ``NotImplementedError``."""
 
 
-def call_student(
-    fn: Callable, *args, name: str | None = None, derive: bool = False, **kwargs
-):
+def call_student(fn: Callable, *args, name: str | None = None, derive: bool = False, **kwargs):
     """Call a student's function; turn the stub's ``NotImplementedError`` into NotAttempted.
 
     ``derive=True`` makes the call inside :func:`own_gradients`: for the exercises that ask for

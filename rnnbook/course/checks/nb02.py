@@ -108,7 +108,7 @@ def check_sigmoid_layer_backward(fn) -> None:
         b, dy = rng.standard_normal((1, n_y)), rng.standard_normal((1, n_y))
         label = f"x {x.shape}, W {W.shape}, b {b.shape}"
         out = call_student(
-            fn, x.copy(), W.copy(), b.copy(), dy.copy(), name="sigmoid_layer_backward"
+            fn, x.copy(), W.copy(), b.copy(), dy.copy(), name="sigmoid_layer_backward", derive=True
         )
         dx, dW, db = unpack(out, "sigmoid_layer_backward", ("dx", "dW", "db"))
         fd = _fd(
@@ -160,7 +160,9 @@ def check_relu_layer_backward(fn) -> None:
         X, W, b = _away_from_kinks(rng, B, n_in, n_h)
         dH = rng.standard_normal((B, n_h))
         label = f"X {X.shape}, W {W.shape}, b {b.shape}"
-        out = call_student(fn, X.copy(), W.copy(), b.copy(), dH.copy(), name="relu_layer_backward")
+        out = call_student(
+            fn, X.copy(), W.copy(), b.copy(), dH.copy(), name="relu_layer_backward", derive=True
+        )
         dX, dW, db = unpack(out, "relu_layer_backward", ("dX", "dW", "db"))
         if db.shape == (B, n_h):
             raise CheckFailed(
@@ -218,7 +220,7 @@ def check_softmax_cross_entropy(fn) -> None:
         ("logits near 1000", 1000 + 3 * rng.standard_normal((3, 4)), np.array([1, 3, 0])),
     ]
     for label, O, y in cases:
-        out = call_student(fn, O.copy(), y.copy(), name="softmax_cross_entropy")
+        out = call_student(fn, O.copy(), y.copy(), name="softmax_cross_entropy", derive=True)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise CheckFailed("softmax_cross_entropy should return a pair (L, dO)")
         L, dO = as_float_array("L", out[0]), as_float_array("dO", out[1])

@@ -326,6 +326,7 @@ def check_elman_jacobian(elman_jacobian) -> None:
             W.copy(),
             b.copy(),
             name="elman_jacobian",
+            derive=True,
         )
         numerical = _numerical_jacobian(x_t, h_prev, U, W, b)
         h_t = np.tanh(b + W @ h_prev + U @ x_t)

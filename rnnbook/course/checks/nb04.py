@@ -124,6 +124,7 @@ def _step_backward_case(rnn_step_backward, seed: int) -> None:
         U.copy(),
         W.copy(),
         name="rnn_step_backward",
+        derive=True,
     )
     dh_prev, dU, dW, db = unpack(out, "rnn_step_backward", ("dh_prev", "dU", "dW", "db"))
 
@@ -249,6 +250,7 @@ def _backward_case(rnn_backward, seed: int) -> None:
         U.copy(),
         W.copy(),
         name="rnn_backward",
+        derive=True,
     )
     dU, dW, db, dh0 = unpack(out, "rnn_backward", ("dU", "dW", "db", "dh0"))
     theta = {"U": U, "W": W, "b": b, "h0": h0}
@@ -352,7 +354,7 @@ def _changed_terms(p, **change) -> list[np.ndarray]:
 def _l3_case(grad_U_L3, seed: int, n_x: int, n_h: int, n_y: int) -> None:
     p = l3_problem(np.random.default_rng(seed), n_x, n_h, n_y)
     args = [p[k].copy() if isinstance(p[k], np.ndarray) else p[k] for k in p]
-    out = call_student(grad_U_L3, *args, name="grad_U_L3")
+    out = call_student(grad_U_L3, *args, name="grad_U_L3", derive=True)
     got = unpack(out, "grad_U_L3", ("g1", "g2", "g3"))
     num = []
     for t in range(3):

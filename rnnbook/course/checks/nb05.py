@@ -180,7 +180,7 @@ def _check_one_truncated(truncated_bptt, theta, xs, ys, h0, k) -> None:
     T = len(xs)
     label = f"truncated_bptt(theta, xs, ys, h0, k={k}) with T = {T}"
     copies = [{n: v.copy() for n, v in theta.items()}, xs.copy(), ys.copy(), h0.copy()]
-    out = call_student(truncated_bptt, *copies, k, name="truncated_bptt")
+    out = call_student(truncated_bptt, *copies, k, name="truncated_bptt", derive=True)
     if not (isinstance(out, (tuple, list)) and len(out) == 3):
         raise CheckFailed(f"{label} should return a triple (loss, grads, h_T), got {out!r:.80}")
     loss, grads, h_T = out

@@ -182,6 +182,7 @@ def _check_bigram_once(neural_bigram_grads, theta, x, y):
         x.copy(),
         y.copy(),
         name="neural_bigram_grads",
+        derive=True,
     )
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise CheckFailed(f"{label} should return a pair (loss, grads), got {type(out).__name__}")

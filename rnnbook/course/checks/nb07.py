@@ -234,6 +234,7 @@ def check_lstm_step_backward(lstm_step_backward) -> None:
             lstm_step_backward,
             *(args[k] for k in ("dh_t", "dc_t", "x_t", "h_prev", "c_prev", "U", "W", "b")),
             name="lstm_step_backward",
+            derive=True,
         )
         got = dict(zip(LSTM_NAMES, unpack(out, "lstm_step_backward", LSTM_NAMES)))
         for k in ("U", "W", "b", "h_prev", "c_prev"):
@@ -366,6 +367,7 @@ def check_gru_step_backward(gru_step_backward) -> None:
             gru_step_backward,
             *(args[k] for k in ("dh_t", "x_t", "h_prev", "U", "W", "b_x", "b_h")),
             name="gru_step_backward",
+            derive=True,
         )
         got = dict(zip(GRU_NAMES, unpack(out, "gru_step_backward", GRU_NAMES)))
         for k in ("U", "W", "b_x", "b_h", "h_prev"):

@@ -105,7 +105,7 @@ def hidden_ex1(fn) -> None:
         x, W = rng.normal(size=(n_x, 1)), rng.normal(size=(n_x, n_y))
         b, dy = rng.normal(size=(1, n_y)), rng.normal(size=(1, n_y))
         out = call_student(
-            fn, x.copy(), W.copy(), b.copy(), dy.copy(), name="sigmoid_layer_backward"
+            fn, x.copy(), W.copy(), b.copy(), dy.copy(), name="sigmoid_layer_backward", derive=True
         )
         got = unpack(out, "sigmoid_layer_backward", ("dx", "dW", "db"))
         label = f"x {x.shape}, W {W.shape}"
@@ -119,7 +119,9 @@ def hidden_ex2(fn) -> None:
         B, n_in, n_h = (int(v) for v in rng.integers(2, 8, size=3))
         X, W = rng.normal(size=(B, n_in)), rng.normal(size=(n_in, n_h))
         b, dH = rng.normal(size=(1, n_h)), rng.normal(size=(B, n_h))
-        out = call_student(fn, X.copy(), W.copy(), b.copy(), dH.copy(), name="relu_layer_backward")
+        out = call_student(
+            fn, X.copy(), W.copy(), b.copy(), dH.copy(), name="relu_layer_backward", derive=True
+        )
         got = unpack(out, "relu_layer_backward", ("dX", "dW", "db"))
         label = f"X {X.shape}, W {W.shape}"
         for name, g, e in zip(("dX", "dW", "db"), got, relu_layer_backward(X, W, b, dH)):
@@ -132,7 +134,7 @@ def hidden_ex3(fn) -> None:
         B, C = int(rng.integers(2, 9)), int(rng.integers(3, 9))
         O = offset + rng.uniform(1, 4) * rng.normal(size=(B, C))
         y = rng.integers(0, C - 1, size=B)  # the last class is never a target
-        out = call_student(fn, O.copy(), y.copy(), name="softmax_cross_entropy")
+        out = call_student(fn, O.copy(), y.copy(), name="softmax_cross_entropy", derive=True)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise CheckFailed("softmax_cross_entropy should return a pair (L, dO)")
         L, dO = softmax_cross_entropy(O, y)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook import bptt, cells
-from rnnbook.course.checks import CheckFailed, check_choice, expect_attempted, expect_gradient
+from rnnbook.course.checks import (
+    CheckFailed,
+    call_student,
+    check_choice,
+    expect_attempted,
+    expect_gradient,
+)
 from rnnbook.course.checks import nb05 as visible
 from rnnbook.course.references import fresh_rng
 
@@ -27,8 +33,15 @@ def check_truncated_bptt(truncated_bptt_student) -> None:
     T = int(rng.integers(11, 17))
     k = int(rng.choice([k for k in range(3, 8) if T % k]))
     theta, xs, ys, h0 = visible.random_case(rng, 3, 6, 5, 4, T)
-    loss, grads, h_T = truncated_bptt_student(
-        {n: v.copy() for n, v in theta.items()}, xs.copy(), ys.copy(), h0.copy(), k
+    loss, grads, h_T = call_student(
+        truncated_bptt_student,
+        {n: v.copy() for n, v in theta.items()},
+        xs.copy(),
+        ys.copy(),
+        h0.copy(),
+        k,
+        name="truncated_bptt",
+        derive=True,
     )
     ref_loss, ref_grads, ref_h = truncated_bptt(theta, xs, ys, h0, k)
     if not np.isclose(float(loss), ref_loss, rtol=1e-7):

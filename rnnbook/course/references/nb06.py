@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from rnnbook import bptt, optim
-from rnnbook.course.checks import CheckFailed, check_choice, expect_attempted, expect_gradient
+from rnnbook.course.checks import (
+    CheckFailed,
+    call_student,
+    check_choice,
+    expect_attempted,
+    expect_gradient,
+)
 from rnnbook.course.checks import nb06 as visible
 from rnnbook.course.references import fresh_rng
 
@@ -38,7 +44,14 @@ def check_neural_bigram_grads(student) -> None:
     rng = fresh_rng()
     visible.check_neural_bigram_grads(student, rng)
     theta, x, y = visible.random_bigram_case(rng, int(rng.integers(6, 10)), 3, 40)
-    loss, grads = student({k: v.copy() for k, v in theta.items()}, x.copy(), y.copy())
+    loss, grads = call_student(
+        student,
+        {k: v.copy() for k, v in theta.items()},
+        x.copy(),
+        y.copy(),
+        name="neural_bigram_grads",
+        derive=True,
+    )
     ref_loss, ref = neural_bigram_grads(theta, x, y)
     if not np.isclose(float(loss), ref_loss):
         raise CheckFailed(f"neural_bigram_grads: loss {float(loss):.6g}, expected {ref_loss:.6g}")

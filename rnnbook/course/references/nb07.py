@@ -77,6 +77,7 @@ def hidden_lstm_step_backward(lstm_step_backward, repeats: int = 2) -> None:
             lstm_step_backward,
             *(p[k].copy() for k in ("dh_t", "dc_t", "x_t", "h_prev", "c_prev", "U", "W", "b")),
             name="lstm_step_backward",
+            derive=True,
         )
         got = dict(zip(checks.LSTM_NAMES, unpack(out, "lstm_step_backward", checks.LSTM_NAMES)))
         label = f"lstm_step_backward on new sizes (n_x={n_x}, n_h={n_h}, B={batch})"
@@ -93,6 +94,7 @@ def hidden_gru_step_backward(gru_step_backward, repeats: int = 2) -> None:
             gru_step_backward,
             *(p[k].copy() for k in ("dh_t", "x_t", "h_prev", "U", "W", "b_x", "b_h")),
             name="gru_step_backward",
+            derive=True,
         )
         got = dict(zip(checks.GRU_NAMES, unpack(out, "gru_step_backward", checks.GRU_NAMES)))
         label = f"gru_step_backward on new sizes (n_x={n_x}, n_h={n_h}, B={batch})"

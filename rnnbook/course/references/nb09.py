@@ -75,6 +75,7 @@ def hidden_ei(ei_step_fn, backward_fn, rng: np.random.Generator) -> None:
         dt,
         T_c,
         name="ei_step_backward",
+        derive=True,
     )
     got = unpack(out, "ei_step_backward", ("dh_prev", "dW_raw", "dU", "db"))
     if got[3].shape == (n_h,):
