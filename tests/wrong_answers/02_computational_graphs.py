@@ -284,3 +284,58 @@ RIGHT = {
     "ex6-solution": ['answer_q6 = "B"\n', "answer_q6 = 'b '\n"],
     "ex7-solution": ["passes_q7 = 3.0\n", "passes_q7 = int('3')\n"],
 }
+
+# Gradients taken from the library's backward passes or from torch's autograd are refused
+# (rnnbook.course.checks.own_gradients): a derive exercise asks for them worked out by hand.
+WRONG["ex1-solution"] += [
+    (
+        r"sigmoid_layer_backward calls torch\.Tensor\.backward, torch's automatic "
+        r"differentiation: .*derive the gradients yourself",
+        "import torch\n\n"
+        "def sigmoid_layer_backward(x, W, b, dy):\n"
+        "    x_, W_, b_ = (torch.tensor(a, requires_grad=True) for a in (x, W, b))\n"
+        "    torch.sigmoid(x_.T @ W_ + b_).backward(torch.tensor(dy))\n"
+        "    return x_.grad.numpy(), W_.grad.numpy(), b_.grad.numpy()\n",
+    ),
+    (
+        r"calls rnnbook\.topics\.expression_graph\.ExpressionGraph\.backward, the library's own "
+        r"gradient code: .*derive the gradients yourself",
+        "from rnnbook.topics.expression_graph import graph_logistic_layer\n\n"
+        "def sigmoid_layer_backward(x, W, b, dy):\n"
+        "    g = graph_logistic_layer(x, W, b)\n"
+        "    g.forward()\n"
+        "    grads = g.backward(dy)\n"
+        "    return grads['x'], grads['W'], grads['b']\n",
+    ),
+]
+WRONG["ex2-solution"] += [
+    (
+        r"relu_layer_backward calls rnnbook\.topics\.expression_graph\.ExpressionGraph\.backward"
+        r", the library's own gradient code",
+        "from rnnbook.topics.expression_graph import graph_relu_layer\n\n"
+        "def relu_layer_backward(X, W, b, dH):\n"
+        "    g = graph_relu_layer(X, W, b)\n"
+        "    g.forward()\n"
+        "    grads = g.backward(dH)\n"
+        "    return grads['X'], grads['W'], grads['b']\n",
+    ),
+    (  # the name imported before the check runs is blocked all the same
+        r"relu_layer_backward calls torch\.autograd\.grad, torch's automatic differentiation",
+        "import torch\n"
+        "from torch.autograd import grad\n\n"
+        "def relu_layer_backward(X, W, b, dH):\n"
+        "    X_, W_, b_ = (torch.tensor(a, requires_grad=True) for a in (X, W, b))\n"
+        "    H = torch.relu(X_ @ W_ + b_)\n"
+        "    return tuple(g.numpy() for g in grad(H, (X_, W_, b_), torch.tensor(dH)))\n",
+    ),
+]
+WRONG["ex3-solution"] += [
+    (
+        r"softmax_cross_entropy calls rnnbook\.cells\.softmax_cross_entropy, the library's own "
+        r"gradient code: .*derive the gradients yourself",
+        "from rnnbook import cells\n\n"
+        "def softmax_cross_entropy(O, y):\n"
+        "    loss, dO = cells.softmax_cross_entropy(O.T, y)  # the library's takes (n_y, B)\n"
+        "    return loss, dO.T\n",
+    ),
+]

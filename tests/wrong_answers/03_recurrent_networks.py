@@ -326,3 +326,27 @@ RIGHT = {
         "    return theta[:n_h].T, theta[n_h:].T\n",
     ],
 }
+
+# A Jacobian taken from torch's autograd or from the library is refused
+# (rnnbook.course.checks.own_gradients): the exercise asks for it worked out by hand.
+WRONG["ex2-solution"] += [
+    (
+        r"elman_jacobian calls torch\.autograd\.functional\.jacobian, torch's automatic "
+        r"differentiation: .*derive the gradients yourself",
+        "import torch\n\n"
+        "def elman_jacobian(x_t, h_prev, U, W, b):\n"
+        "    U_, W_, b_, x_ = (torch.tensor(a) for a in (U, W, b, x_t))\n"
+        "    J = torch.autograd.functional.jacobian(\n"
+        "        lambda h: torch.tanh(b_ + W_ @ h + U_ @ x_), torch.tensor(h_prev))\n"
+        "    return J[:, 0, :, 0].numpy()\n",
+    ),
+    (
+        r"elman_jacobian calls rnnbook\.bptt\.hidden_jacobians, the library's own gradient code",
+        "from rnnbook import bptt, cells\n\n"
+        "def elman_jacobian(x_t, h_prev, U, W, b):\n"
+        "    cell = cells.ElmanCell(U.shape[1], U.shape[0])\n"
+        "    J = bptt.hidden_jacobians(cell, {'U': U, 'W': W, 'b': b}, x_t[None],\n"
+        "                              cells.ElmanState(h_prev))\n"
+        "    return J[0]\n",
+    ),
+]

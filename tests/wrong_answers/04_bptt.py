@@ -198,14 +198,21 @@ RIGHT = {
     ],
     "ex3-solution": [
         _l3(deriv="np.exp(-np.log(h)) ** -1 * (1 - h)"),
-        "from rnnbook import bptt, cells\n\n"
+        # the chain rule written from h(3) back, one Jacobian-vector product per step
         "def grad_U_L3(xs, y3, h0, U, W, b, V, c):\n"
-        "    cell = cells.ElmanCell(U.shape[1], U.shape[0], nonlinearity='sigmoid')\n"
-        "    ys = np.array([[0], [0], [y3]])\n"
-        "    res = bptt.sequence_loss_and_grads(\n"
-        "        cell, {'U': U, 'W': W, 'b': b, 'V': V, 'c': c}, xs, ys, cells.ElmanState(h0),\n"
-        "        loss_at=2, per_step=True)\n"
-        "    return tuple(res.per_step['U'])\n",
+        "    hs = [h0]\n"
+        "    for x_t in xs:\n"
+        "        hs.append(1 / (1 + np.exp(-(b + W @ hs[-1] + U @ x_t))))\n"
+        "    o = (c + V @ hs[3])[:, 0]\n"
+        "    p = np.exp(o - o.max())\n"
+        "    p /= p.sum()\n"
+        "    p[y3] -= 1\n"
+        "    dh, out = V.T @ p[:, None], []\n"
+        "    for t in (3, 2, 1):\n"
+        "        da = dh * hs[t] * (1 - hs[t])\n"
+        "        out.append(da @ xs[t - 1].T)\n"
+        "        dh = W.T @ da\n"
+        "    return out[2], out[1], out[0]\n",
     ],
     "ex4-solution": ['answer_q4 = "B"\n', "answer_q4 = 'b '\n"],
     "ex5-solution": [
@@ -237,3 +244,49 @@ RIGHT = {
         "    return p\n",
     ],
 }
+
+# Gradients taken from the library's backward passes or from torch's autograd are refused
+# (rnnbook.course.checks.own_gradients): a derive exercise asks for them worked out by hand.
+WRONG["ex1-solution"] += [
+    (
+        r"rnn_step_backward calls rnnbook\.cells\.ElmanCell\.backward, the library's own "
+        r"gradient code: .*derive the gradients yourself",
+        "from rnnbook import cells\n\n"
+        "def rnn_step_backward(dh_t, x_t, h_prev, h_t, U, W):\n"
+        "    cell = cells.ElmanCell(U.shape[1], U.shape[0])\n"
+        "    params = {'U': U, 'W': W, 'b': np.zeros((U.shape[0], 1))}\n"
+        "    dstate, _, g = cell.backward(params, cells.ElmanState(dh_t),\n"
+        "                                 cells.ElmanCache(x_t, h_prev, h_t))\n"
+        "    return dstate.h, g['U'], g['W'], g['b']\n",
+    ),
+]
+WRONG["ex2-solution"] += [
+    (  # the name imported before the check runs is blocked all the same
+        r"rnn_backward calls torch\.autograd\.grad, torch's automatic differentiation: "
+        r".*derive the gradients yourself",
+        "import torch\n"
+        "from torch.autograd import grad\n\n"
+        "def rnn_backward(dhs, xs, hs, h0, U, W):\n"
+        "    b = (np.arctanh(hs[0]) - W @ h0 - U @ xs[0])[:, :1]  # the bias, read off step 1\n"
+        "    U_, W_, b_, h0_ = (torch.tensor(a, requires_grad=True) for a in (U, W, b, h0))\n"
+        "    h, loss = h0_, 0.0\n"
+        "    for x_t, dh_t in zip(xs, dhs):\n"
+        "        h = torch.tanh(b_ + W_ @ h + U_ @ torch.tensor(x_t))\n"
+        "        loss = loss + (h * torch.tensor(dh_t)).sum()\n"
+        "    return tuple(g.numpy() for g in grad(loss, (U_, W_, b_, h0_)))\n",
+    ),
+]
+WRONG["ex3-solution"] += [
+    (
+        r"grad_U_L3 calls rnnbook\.bptt\.sequence_loss_and_grads, the library's own gradient "
+        r"code: .*derive the gradients yourself",
+        "from rnnbook import bptt, cells\n\n"
+        "def grad_U_L3(xs, y3, h0, U, W, b, V, c):\n"
+        "    cell = cells.ElmanCell(U.shape[1], U.shape[0], nonlinearity='sigmoid')\n"
+        "    ys = np.array([[0], [0], [y3]])\n"
+        "    res = bptt.sequence_loss_and_grads(\n"
+        "        cell, {'U': U, 'W': W, 'b': b, 'V': V, 'c': c}, xs, ys, cells.ElmanState(h0),\n"
+        "        loss_at=2, per_step=True)\n"
+        "    return tuple(res.per_step['U'])\n",
+    ),
+]

@@ -202,19 +202,6 @@ def clip_by_global_norm(grads, max_norm):
 RIGHT = {
     "ex1-solution": [
         _tbptt(),
-        # the library's BPTT of notebook 04 (rnnbook.bptt.elman_bptt), window by window
-        """
-from rnnbook import bptt as _bptt
-
-
-def truncated_bptt(theta, xs, ys, h0, k):
-    total, grads, h = 0.0, None, h0
-    for s in range(0, len(xs), k):
-        loss, g, h = _bptt.elman_bptt(theta, xs[s : s + k], ys[s : s + k], h)
-        total += loss
-        grads = g if grads is None else {key: grads[key] + g[key] for key in g}
-    return total, grads, h
-""",
         # einsum, and a one-hot target matrix
         """
 def truncated_bptt(theta, xs, ys, h0, k):
@@ -282,3 +269,24 @@ def train_clipped(theta, xs, ys, *, k, lr, steps, max_norm):
     "ex4-solution": ['answer_q4 = "B"', "answer_q4 = ' b '"],
     "ex5-solution": ['answer_q5 = "C"', "answer_q5 = 'c '"],
 }
+
+# The library's BPTT (or torch's autograd) is refused (rnnbook.course.checks.own_gradients): a
+# derive exercise asks for the gradients worked out by hand.
+WRONG["ex1-solution"] += [
+    (  # the library's BPTT of notebook 04, window by window
+        r"truncated_bptt calls rnnbook\.bptt\.elman_bptt, the library's own gradient code: "
+        r".*derive the gradients yourself",
+        """
+from rnnbook import bptt as _bptt
+
+
+def truncated_bptt(theta, xs, ys, h0, k):
+    total, grads, h = 0.0, None, h0
+    for s in range(0, len(xs), k):
+        loss, g, h = _bptt.elman_bptt(theta, xs[s : s + k], ys[s : s + k], h)
+        total += loss
+        grads = g if grads is None else {key: grads[key] + g[key] for key in g}
+    return total, grads, h
+""",
+    ),
+]

@@ -244,3 +244,22 @@ def train_char_lm(text, vocab, rng):
 """,
     ],
 }
+
+# The library's backward passes (or torch's autograd) are refused
+# (rnnbook.course.checks.own_gradients): a derive exercise asks for the gradients by hand.
+WRONG["ex1-solution"] += [
+    (
+        r"neural_bigram_grads calls rnnbook\.cells\.softmax_cross_entropy, the library's own "
+        r"gradient code: .*derive the gradients yourself",
+        "from rnnbook import cells\n\n"
+        "def neural_bigram_grads(theta, x, y):\n"
+        "    e, e_cache = cells.embedding_forward(theta['W_emb'], x)\n"
+        "    h = np.tanh(e)\n"
+        "    head = {'V': theta['V'], 'c': theta['c']}\n"
+        "    o, o_cache = cells.output_forward(head, h)\n"
+        "    loss, do = cells.softmax_cross_entropy(o, y)\n"
+        "    dh, grads = cells.output_backward(head, do, o_cache)\n"
+        "    grads['W_emb'] = cells.embedding_backward(theta['W_emb'], dh * (1 - h**2), e_cache)\n"
+        "    return loss, grads\n",
+    ),
+]

@@ -223,3 +223,44 @@ def gru_step_backward(dh_t, x_t, h_prev, U, W, b_x, b_h):
         "answer_q6 = sum(p.numel() for p in torch.nn.LSTM(28, 64, num_layers=2).parameters())",
     ],
 }
+
+# The library's backward passes and torch's autograd are refused
+# (rnnbook.course.checks.own_gradients): a derive exercise asks for the gradients by hand.
+WRONG["ex1-solution"] += [
+    (
+        r"lstm_step_backward calls rnnbook\.cells\.LSTMCell\.backward, the library's own "
+        r"gradient code: .*derive the gradients yourself",
+        "from rnnbook import cells\n\n"
+        "def lstm_step_backward(dh_t, dc_t, x_t, h_prev, c_prev, U, W, b):\n"
+        "    cell = cells.LSTMCell(U.shape[1], W.shape[1])\n"
+        "    params = {'U': U, 'W': W, 'b': b}\n"
+        "    _, cache = cell.forward(params, cells.LSTMState(h_prev, c_prev), x_t)\n"
+        "    dstate, _, g = cell.backward(params, cells.LSTMState(dh_t, dc_t), cache)\n"
+        "    return dstate.h, dstate.c, g['U'], g['W'], g['b']\n",
+    ),
+]
+WRONG["ex2-solution"] += [
+    (
+        r"gru_step_backward calls rnnbook\.cells\.GRUCell\.backward, the library's own "
+        r"gradient code: .*derive the gradients yourself",
+        "from rnnbook import cells\n\n"
+        "def gru_step_backward(dh_t, x_t, h_prev, U, W, b_x, b_h):\n"
+        "    cell = cells.GRUCell(U.shape[1], W.shape[1])\n"
+        "    params = {'U': U, 'W': W, 'b_x': b_x, 'b_h': b_h}\n"
+        "    _, cache = cell.forward(params, cells.GRUState(h_prev), x_t)\n"
+        "    dstate, _, g = cell.backward(params, cells.GRUState(dh_t), cache)\n"
+        "    return dstate.h, g['U'], g['W'], g['b_x'], g['b_h']\n",
+    ),
+    (  # autograd through torch's own GRU cell, the hidden test's reference
+        r"gru_step_backward calls torch\.Tensor\.backward, torch's automatic differentiation",
+        "def gru_step_backward(dh_t, x_t, h_prev, U, W, b_x, b_h):\n"
+        "    cell = torch.nn.GRUCell(U.shape[1], W.shape[1]).double()\n"
+        "    with torch.no_grad():\n"
+        "        for p, a in zip(cell.parameters(), (U, W, b_x[:, 0], b_h[:, 0])):\n"
+        "            p.copy_(torch.from_numpy(a))\n"
+        "    h_ = torch.tensor(h_prev.T, requires_grad=True)\n"
+        "    (cell(torch.from_numpy(x_t.T), h_) * torch.from_numpy(dh_t.T)).sum().backward()\n"
+        "    w_ih, w_hh, b_ih, b_hh = (p.grad.numpy() for p in cell.parameters())\n"
+        "    return h_.grad.numpy().T, w_ih, w_hh, b_ih[:, None], b_hh[:, None]\n",
+    ),
+]

@@ -409,3 +409,26 @@ def recall_patterns(patterns, flip, rng):
     "ex5-solution": [_choice("answer_q5", "D"), _choice("answer_q5", " d")],
     "ex6-solution": [_choice("answer_q6", "B"), _choice("answer_q6", "b\n")],
 }
+
+# torch's autograd is refused for the backward pass (rnnbook.course.checks.own_gradients): the
+# exercise asks for the gradients worked out by hand.
+WRONG["ex1-solution"] += [
+    (
+        r"ei_step_backward calls torch\.func\.vjp, torch's automatic differentiation: "
+        r".*derive the gradients yourself",
+        EX1.split("def ei_step_backward")[0]
+        + """def ei_step_backward(dh, h_prev, x, W_raw, U, b, n_exc, dt, T_c):
+    import torch
+
+    d = torch.where(torch.arange(W_raw.shape[1]) < n_exc, 1.0, -1.0).double()
+
+    def step(h_prev, W_raw, U, b):
+        rates = h_prev.clamp(min=0.0)
+        drive = (W_raw.abs() * d) @ rates + U @ torch.from_numpy(x) + b
+        return h_prev + dt / T_c * (-h_prev + drive)
+
+    _, pullback = torch.func.vjp(step, *(torch.from_numpy(a) for a in (h_prev, W_raw, U, b)))
+    return tuple(g.numpy() for g in pullback(torch.from_numpy(dh)))
+""",
+    ),
+]
