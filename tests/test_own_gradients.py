@@ -13,7 +13,7 @@ import torch
 
 import rnnbook
 from rnnbook import cells
-from rnnbook.course import checks
+from rnnbook.course import wire
 from rnnbook.course.checks import (
     LIBRARY_GRADIENT_ROUTINES,
     TORCH_AUTODIFF_ROUTINES,
@@ -90,7 +90,7 @@ def test_everything_is_restored_afterwards_also_after_an_exception():
     with pytest.raises(CheckFailed), own_gradients("f"):
         torch.ones(2, requires_grad=True).sum().backward()
     assert _codes() == before and _engine() is engine
-    assert not checks._guard_labels and not checks._guard_saved
+    assert not wire._guard_stack and not wire._guard_saved
 
 
 def test_nested_and_reentered_only_the_outermost_restores():
@@ -159,7 +159,7 @@ def test_call_student_guards_only_when_asked():
     assert torch.equal(call_student(delegates, name="rnn_backward"), torch.ones(2))
     with pytest.raises(CheckFailed, match=r"^rnn_backward calls torch\.autograd\.grad"):
         call_student(delegates, name="rnn_backward", derive=True)
-    assert not checks._guard_labels
+    assert not wire._guard_stack
 
 
 def _library_functions():
@@ -191,3 +191,35 @@ def test_every_gradient_routine_of_the_library_is_listed():
     assert not missing, f"gradient code own_gradients does not block: {missing}"
     stale = sorted(NOT_GRADIENT_CODE - found)
     assert not stale, f"NOT_GRADIENT_CODE names what the library no longer has: {stale}"
+
+
+def test_the_grader_blocks_them_in_the_kernel_too(tmp_path):
+    """The grader runs a student's function in its kernel: a guarded call is guarded there."""
+    import nbformat
+    from answer_harness import ROOT, answers
+
+    from rnnbook.course import grading
+
+    wrong, right = answers("04_bptt")
+    nb = nbformat.read(ROOT / "exercises" / "04_bptt.ipynb", as_version=4)
+    chosen = {
+        "ex1-solution": wrong["ex1-solution"][-1][1],  # rnnbook.cells.ElmanCell.backward
+        "ex2-solution": wrong["ex2-solution"][-1][1],  # torch.autograd.grad, imported by name
+        "ex3-solution": right["ex3-solution"][0],  # worked out by hand: scores
+    }
+    for cell in nb.cells:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        cell.source = chosen.get(gid, cell.source)
+    path = tmp_path / "04_bptt.ipynb"
+    nbformat.write(nb, path)
+    # unconfined, so that the kernel imports rnnbook wherever the checkout is installed from
+    results = grading.grade(path, confine=False).by_id()
+    assert results["ex1-tests"].points == 0
+    assert results["ex1-tests"].reason.startswith(
+        "rnn_step_backward calls rnnbook.cells.ElmanCell.backward, the library's own gradient"
+    )
+    assert results["ex2-tests"].points == 0
+    assert results["ex2-tests"].reason.startswith(
+        "rnn_backward calls torch.autograd.grad, torch's automatic differentiation"
+    )
+    assert results["ex3-tests"].points == results["ex3-tests"].max_points

@@ -45,6 +45,7 @@ from pathlib import Path
 import nbformat
 
 from rnnbook.course import hints, sandbox, wire
+from rnnbook.course.checks import CheckFailed
 from rnnbook.course.exercises import EXERCISES, SOLUTIONS, student_version
 
 NOT_ATTEMPTED_ERRORS = {"NotImplementedError", "NotAttempted"}
@@ -494,12 +495,17 @@ class Remote:
             "kwargs": self.codec.encode(kwargs, memo),
             "rng": self._rng(),
         }
+        guarded = wire.guard_label()  # inside checks.own_gradients: the kernel guards the call too
+        if guarded is not None:
+            msg["own_gradients"] = guarded
         reply = self.request(msg)
         if "error" in reply:
             err = reply["error"]
             types = [str(t) for t in err.get("types", [])]
             cls = wire.builtin_exception(types)
             message = str(err.get("message", ""))
+            if guarded is not None and types[:2] == ["CheckFailed", "AssertionError"]:
+                raise CheckFailed(message)  # a blocked gradient routine, named in the message
             if "NotImplementedError" in types:
                 raise NotImplementedError(message)
             if cls is Exception:

@@ -2,7 +2,8 @@
 
 Both sides import this one file: the grader as ``rnnbook.course.wire``; the kernel receives its
 source text on the command line (``python -I -c``), because the kernel's view of the file system
-does not contain ``rnnbook/course``.  Nothing here imports ``rnnbook``.
+does not contain ``rnnbook/course``.  Nothing here imports ``rnnbook`` when it is loaded
+(:func:`refusing_gradients` imports the routines it blocks by name, when it starts).
 
 Frames are an 8-byte length and a JSON object.  Values travel as plain data, never pickles:
 numpy arrays as dtype, shape and the bytes of ``np.save(allow_pickle=False)``; torch tensors as
@@ -19,12 +20,15 @@ from __future__ import annotations
 import base64
 import builtins
 import collections
+import contextlib
 import importlib
 import io
 import json
 import os
 import struct
 import sys
+import types
+from collections.abc import Iterator
 
 MAX_FRAME = 512 * 1024 * 1024  # a frame larger than this ends the conversation
 _HEADER = struct.Struct("!Q")
@@ -338,6 +342,202 @@ class Codec:
         return torch.from_numpy(arr.copy()).to(dtype)
 
 
+# ----------------------------------------------------------------------------------------------
+# derive exercises: the library's gradient code and torch's autodiff refuse to run
+# ----------------------------------------------------------------------------------------------
+
+LIBRARY_GRADIENT_ROUTINES: tuple[tuple[str, str], ...] = (
+    ("rnnbook.cells", "softmax_cross_entropy"),
+    ("rnnbook.cells", "_softmax_backward"),
+    ("rnnbook.cells", "output_backward"),
+    ("rnnbook.cells", "embedding_backward"),
+    ("rnnbook.cells", "Cell.backward"),
+    ("rnnbook.cells", "Cell.hidden_grad"),
+    ("rnnbook.cells", "ElmanCell.backward"),
+    ("rnnbook.cells", "JordanCell.backward"),
+    ("rnnbook.cells", "JordanCell.hidden_grad"),
+    ("rnnbook.cells", "JordanCell._feed_backward"),
+    ("rnnbook.cells", "LSTMCell.backward"),
+    ("rnnbook.cells", "GRUCell.backward"),
+    ("rnnbook.bptt", "elman_bptt"),
+    ("rnnbook.bptt", "sequence_loss_and_grads"),
+    ("rnnbook.bptt", "_Sweep.run"),
+    ("rnnbook.bptt", "hidden_jacobians"),
+    ("rnnbook.bptt", "jacobian_norms_by_lag"),
+    ("rnnbook.gradcheck", "numerical_grads"),
+    ("rnnbook.gradcheck", "grad_check"),
+    ("rnnbook.torch_cells", "LSTMScanBPTT.backward"),
+    ("rnnbook.topics.expression_graph", "unbroadcast"),
+    ("rnnbook.topics.expression_graph", "matmul_backward"),
+    ("rnnbook.topics.expression_graph", "add_backward"),
+    ("rnnbook.topics.expression_graph", "mul_backward"),
+    ("rnnbook.topics.expression_graph", "dot_backward"),
+    ("rnnbook.topics.expression_graph", "sigmoid_backward"),
+    ("rnnbook.topics.expression_graph", "tanh_backward"),
+    ("rnnbook.topics.expression_graph", "relu_backward"),
+    ("rnnbook.topics.expression_graph", "log_backward"),
+    ("rnnbook.topics.expression_graph", "square_backward"),
+    ("rnnbook.topics.expression_graph", "sum_backward"),
+    ("rnnbook.topics.expression_graph", "transpose_backward"),
+    ("rnnbook.topics.expression_graph", "ExpressionGraph.backward"),
+    ("rnnbook.topics.numpy_lm", "NumpyRNNLM.loss_and_grads"),
+    ("rnnbook.topics.gradient_cliff", "CliffSurface.grad"),
+)
+"""The library's gradient code, as ``(module, attribute)``: each backward pass, BPTT, Jacobian,
+finite-difference gradient and loss-with-its-gradient of ``rnnbook`` outside ``rnnbook.course``.
+:func:`refusing_gradients` blocks every one of them (imported by name when it starts: this
+module imports nothing of ``rnnbook`` at import time)."""
+
+TORCH_AUTODIFF_ROUTINES: tuple[tuple[str, str, str], ...] = (
+    ("torch.Tensor.backward", "torch._tensor", "Tensor.backward"),
+    ("torch.autograd.backward", "torch.autograd", "backward"),
+    ("torch.autograd.grad", "torch.autograd", "grad"),
+    ("torch.autograd.functional.vjp", "torch.autograd.functional", "vjp"),
+    ("torch.autograd.functional.jvp", "torch.autograd.functional", "jvp"),
+    ("torch.autograd.functional.jacobian", "torch.autograd.functional", "jacobian"),
+    ("torch.autograd.functional.hessian", "torch.autograd.functional", "hessian"),
+    ("torch.autograd.functional.hvp", "torch.autograd.functional", "hvp"),
+    ("torch.autograd.functional.vhp", "torch.autograd.functional", "vhp"),
+    ("torch.autograd.forward_ad.make_dual", "torch.autograd.forward_ad", "make_dual"),
+    ("torch.func.grad", "torch._functorch.apis", "grad"),
+    ("torch.func.grad_and_value", "torch._functorch.apis", "grad_and_value"),
+    ("torch.func.vjp", "torch._functorch.eager_transforms", "vjp"),
+    ("torch.func.jvp", "torch._functorch.eager_transforms", "jvp"),
+    ("torch.func.jacrev", "torch._functorch.eager_transforms", "jacrev"),
+    ("torch.func.jacfwd", "torch._functorch.eager_transforms", "jacfwd"),
+    ("torch.func.hessian", "torch._functorch.eager_transforms", "hessian"),
+    ("torch.func.linearize", "torch._functorch.eager_transforms", "linearize"),
+    # the engine entry every reverse-mode route above ends in (backward, grad, torch.func's
+    # grad and vjp, torch.autograd.functional): blocked too, should a route not listed reach it
+    ("torch's autograd engine", "torch.autograd.graph", "_engine_run_backward"),
+)
+"""torch's automatic differentiation, as ``(name shown, module, attribute)``."""
+
+_guard_stack: list[tuple[str, type]] = []  # (student function, error class), innermost last
+_guard_saved: list[tuple[types.FunctionType, types.CodeType]] = []  # what to put back
+_guard_engine: list[tuple[type, object]] = []  # torch's engine object, while replaced
+_refusing_codes: dict[tuple[str, str], types.CodeType] = {}
+
+
+def guard_label() -> str | None:
+    """The student function that :func:`refusing_gradients` guards now (innermost), or None."""
+    return _guard_stack[-1][0] if _guard_stack else None
+
+
+def refusal(routine: str, kind: str) -> BaseException:
+    """The error a blocked routine raises: which routine was called, and why not."""
+    label, error = _guard_stack[-1] if _guard_stack else ("your function", AssertionError)
+    what = (
+        "torch's automatic differentiation"
+        if kind == "torch"
+        else "the library's own gradient code"
+    )
+    return error(
+        f"{label} calls {routine}, {what}: this exercise asks you to derive the gradients "
+        "yourself (work the chain rule out by hand and write it in numpy)"
+    )
+
+
+def _refusing_code(routine: str, kind: str) -> types.CodeType:
+    """The code of a function that raises :func:`refusal` for ``routine``, whatever its arguments.
+
+    It replaces a routine's ``__code__`` (below), so it runs with that routine's module globals:
+    it finds this module as ``sys.modules["rnnbook.course.wire"]`` (where the kernel registers
+    it too, see :func:`_kernel_entry`) and holds the routine's name as a constant.
+    """
+    key = (routine, kind)
+    if key not in _refusing_codes:
+        source = (
+            "def refused(*args, **kwargs):\n"
+            "    raise __import__('sys').modules['rnnbook.course.wire']"
+            f".refusal({routine!r}, {kind!r})\n"
+        )
+        namespace: dict = {}
+        exec(compile(source, f"<own_gradients: {routine}>", "exec"), namespace)
+        _refusing_codes[key] = namespace["refused"].__code__
+    return _refusing_codes[key]
+
+
+def _resolve(module: str, attribute: str) -> types.FunctionType | None:
+    """The function ``module.attribute`` (``attribute`` may be ``Class.method``), or None when
+    the module cannot be imported here (torch missing, or ``rnnbook.topics`` out of view)."""
+    try:
+        obj = importlib.import_module(module)
+    except ImportError:
+        return None
+    for part in attribute.split("."):
+        obj = getattr(obj, part)
+    if not isinstance(obj, types.FunctionType):
+        raise TypeError(f"{module}.{attribute} is a {type(obj).__name__}, not a Python function")
+    return obj
+
+
+class _RefusingEngine:
+    """Stands in for torch's C++ autograd engine: ``run_backward`` refuses, the rest passes on."""
+
+    def __init__(self, engine):
+        self._engine = engine
+
+    def run_backward(self, *args, **kwargs):
+        raise refusal("torch's autograd engine", "torch")
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+
+def _block_all() -> None:
+    """Swap every routine's code for a refusing one; keep what is needed to put it back."""
+    targets = [
+        (f"{module}.{attribute}", "library", module, attribute)
+        for module, attribute in LIBRARY_GRADIENT_ROUTINES
+    ]
+    targets += [(shown, "torch", module, attr) for shown, module, attr in TORCH_AUTODIFF_ROUTINES]
+    for routine, kind, module, attribute in targets:
+        fn = _resolve(module, attribute)
+        if fn is not None:
+            code = fn.__code__
+            fn.__code__ = _refusing_code(routine, kind)
+            _guard_saved.append((fn, code))
+    try:
+        from torch.autograd.variable import Variable
+    except ImportError:
+        return
+    _guard_engine.append((Variable, Variable._execution_engine))
+    Variable._execution_engine = _RefusingEngine(Variable._execution_engine)
+
+
+def _restore_all() -> None:
+    """Put back every routine's own code and torch's engine (the reverse of :func:`_block_all`)."""
+    while _guard_engine:
+        holder, engine = _guard_engine.pop()
+        holder._execution_engine = engine
+    while _guard_saved:
+        fn, code = _guard_saved.pop()
+        fn.__code__ = code
+
+
+@contextlib.contextmanager
+def refusing_gradients(label: str, error: type = AssertionError) -> Iterator[None]:
+    """While the body runs, every routine of :data:`LIBRARY_GRADIENT_ROUTINES` and
+    :data:`TORCH_AUTODIFF_ROUTINES` raises ``error`` naming ``label`` and itself.
+
+    ``rnnbook.course.checks.own_gradients`` is this with ``CheckFailed`` (its docstring says
+    what is blocked and how); the kernel runs a call inside it when the grader's call was (the
+    ``own_gradients`` entry of a ``call`` frame). Restored on exit, also after an exception;
+    nested, only the outermost entry blocks and restores.
+    """
+    outermost = not _guard_stack
+    _guard_stack.append((label, error))
+    try:
+        if outermost:
+            _block_all()
+        yield
+    finally:
+        _guard_stack.pop()
+        if outermost:
+            _restore_all()
+
+
 def error_frame(err: BaseException) -> dict:
     """An exception as plain data: its class names (most derived first) and its message."""
     names = [c.__name__ for c in type(err).__mro__]
@@ -366,6 +566,9 @@ def kernel_main(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs
 
     codec = Codec(trusted_side=False)
     objects: dict[int, object] = {}  # results kept for remote backward
+
+    class CheckFailed(AssertionError):
+        """What a blocked gradient routine raises here; the grader turns it into its own."""
 
     class Callback:
         """A callable the grader lent: calling it asks the grader to call its own function."""
@@ -429,8 +632,15 @@ def kernel_main(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs
         args = codec.decode(msg["args"], memo)
         kwargs = codec.decode(msg["kwargs"], memo)
         _set_torch_rng(msg.get("rng"))
+        label = msg.get("own_gradients")  # a derive exercise: the gradients must be their own
+        guard = (
+            refusing_gradients(label, CheckFailed)
+            if isinstance(label, str)
+            else contextlib.nullcontext()
+        )
         try:
-            result = fn(*args, **kwargs)
+            with guard:
+                result = fn(*args, **kwargs)
         except BaseException as err:  # the student's error goes back as data
             return error_frame(err)
         arg_ids = {id(a): i for i, a in enumerate(args)}
@@ -563,6 +773,9 @@ def _kernel_entry():  # pragma: no cover - runs in the kernel
     os.open(os.devnull, os.O_RDONLY)
     for name in ("RNNBOOK_WIRE_IN", "RNNBOOK_WIRE_OUT"):
         os.environ.pop(name, None)
+    # the blocked gradient routines find refusing_gradients' state under this name (IPython
+    # takes over "__main__", the name this file runs under here)
+    sys.modules["rnnbook.course.wire"] = sys.modules[__name__]
     _install_course_stub()
     kernel_main(read_fd, write_fd)
     os._exit(0)

@@ -3,16 +3,22 @@
 A checker raises :class:`CheckFailed` with a message that says precisely what is wrong and
 hints at why, or :class:`NotAttempted` when the student's code still raises
 ``NotImplementedError``.  The grader reports the message of whichever arrives.
+:func:`own_gradients` (``call_student(..., derive=True)``) keeps the library's gradient code and
+torch's autodiff out of the answers of the derive exercises.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
+
+from rnnbook.course import wire
+from rnnbook.course.wire import (  # noqa: F401 - the lists own_gradients blocks, shown here
+    LIBRARY_GRADIENT_ROUTINES,
+    TORCH_AUTODIFF_ROUTINES,
+)
 
 
 class CheckFailed(AssertionError):
@@ -47,179 +53,18 @@ def call_student(fn: Callable, *args, name: str | None = None, derive: bool = Fa
 # derive exercises: the gradients must be the student's own
 # ----------------------------------------------------------------------------------------------
 
-LIBRARY_GRADIENT_ROUTINES: tuple[tuple[str, str], ...] = (
-    ("rnnbook.cells", "softmax_cross_entropy"),
-    ("rnnbook.cells", "_softmax_backward"),
-    ("rnnbook.cells", "output_backward"),
-    ("rnnbook.cells", "embedding_backward"),
-    ("rnnbook.cells", "Cell.backward"),
-    ("rnnbook.cells", "Cell.hidden_grad"),
-    ("rnnbook.cells", "ElmanCell.backward"),
-    ("rnnbook.cells", "JordanCell.backward"),
-    ("rnnbook.cells", "JordanCell.hidden_grad"),
-    ("rnnbook.cells", "JordanCell._feed_backward"),
-    ("rnnbook.cells", "LSTMCell.backward"),
-    ("rnnbook.cells", "GRUCell.backward"),
-    ("rnnbook.bptt", "elman_bptt"),
-    ("rnnbook.bptt", "sequence_loss_and_grads"),
-    ("rnnbook.bptt", "_Sweep.run"),
-    ("rnnbook.bptt", "hidden_jacobians"),
-    ("rnnbook.bptt", "jacobian_norms_by_lag"),
-    ("rnnbook.gradcheck", "numerical_grads"),
-    ("rnnbook.gradcheck", "grad_check"),
-    ("rnnbook.torch_cells", "LSTMScanBPTT.backward"),
-    ("rnnbook.topics.expression_graph", "unbroadcast"),
-    ("rnnbook.topics.expression_graph", "matmul_backward"),
-    ("rnnbook.topics.expression_graph", "add_backward"),
-    ("rnnbook.topics.expression_graph", "mul_backward"),
-    ("rnnbook.topics.expression_graph", "dot_backward"),
-    ("rnnbook.topics.expression_graph", "sigmoid_backward"),
-    ("rnnbook.topics.expression_graph", "tanh_backward"),
-    ("rnnbook.topics.expression_graph", "relu_backward"),
-    ("rnnbook.topics.expression_graph", "log_backward"),
-    ("rnnbook.topics.expression_graph", "square_backward"),
-    ("rnnbook.topics.expression_graph", "sum_backward"),
-    ("rnnbook.topics.expression_graph", "transpose_backward"),
-    ("rnnbook.topics.expression_graph", "ExpressionGraph.backward"),
-    ("rnnbook.topics.numpy_lm", "NumpyRNNLM.loss_and_grads"),
-    ("rnnbook.topics.gradient_cliff", "CliffSurface.grad"),
-)
-"""The library's gradient code, as ``(module, attribute)``: each backward pass, BPTT, Jacobian,
-finite-difference gradient and loss-with-its-gradient of ``rnnbook`` outside ``rnnbook.course``.
-:func:`own_gradients` blocks every one of them."""
 
-TORCH_AUTODIFF_ROUTINES: tuple[tuple[str, str, str], ...] = (
-    ("torch.Tensor.backward", "torch._tensor", "Tensor.backward"),
-    ("torch.autograd.backward", "torch.autograd", "backward"),
-    ("torch.autograd.grad", "torch.autograd", "grad"),
-    ("torch.autograd.functional.vjp", "torch.autograd.functional", "vjp"),
-    ("torch.autograd.functional.jvp", "torch.autograd.functional", "jvp"),
-    ("torch.autograd.functional.jacobian", "torch.autograd.functional", "jacobian"),
-    ("torch.autograd.functional.hessian", "torch.autograd.functional", "hessian"),
-    ("torch.autograd.functional.hvp", "torch.autograd.functional", "hvp"),
-    ("torch.autograd.functional.vhp", "torch.autograd.functional", "vhp"),
-    ("torch.autograd.forward_ad.make_dual", "torch.autograd.forward_ad", "make_dual"),
-    ("torch.func.grad", "torch._functorch.apis", "grad"),
-    ("torch.func.grad_and_value", "torch._functorch.apis", "grad_and_value"),
-    ("torch.func.vjp", "torch._functorch.eager_transforms", "vjp"),
-    ("torch.func.jvp", "torch._functorch.eager_transforms", "jvp"),
-    ("torch.func.jacrev", "torch._functorch.eager_transforms", "jacrev"),
-    ("torch.func.jacfwd", "torch._functorch.eager_transforms", "jacfwd"),
-    ("torch.func.hessian", "torch._functorch.eager_transforms", "hessian"),
-    ("torch.func.linearize", "torch._functorch.eager_transforms", "linearize"),
-    # the engine entry every reverse-mode route above ends in (backward, grad, torch.func's
-    # grad and vjp, torch.autograd.functional): blocked too, should a route not listed reach it
-    ("torch's autograd engine", "torch.autograd.graph", "_engine_run_backward"),
-)
-"""torch's automatic differentiation, as ``(name shown, module, attribute)``."""
-
-_guard_labels: list[str] = []  # the student functions inside own_gradients, innermost last
-_guard_saved: list[tuple[types.FunctionType, types.CodeType]] = []  # what to put back
-_guard_engine: list[tuple[type, object]] = []  # torch's engine object, while replaced
-_refusing_codes: dict[tuple[str, str], types.CodeType] = {}
-
-
-def refusal(routine: str, kind: str) -> CheckFailed:
-    """The CheckFailed a blocked routine raises: which routine was called, and why not."""
-    label = _guard_labels[-1] if _guard_labels else "your function"
-    what = (
-        "torch's automatic differentiation"
-        if kind == "torch"
-        else "the library's own gradient code"
-    )
-    return CheckFailed(
-        f"{label} calls {routine}, {what}: this exercise asks you to derive the gradients "
-        "yourself (work the chain rule out by hand and write it in numpy)"
-    )
-
-
-def _refusing_code(routine: str, kind: str) -> types.CodeType:
-    """The code of a function that raises :func:`refusal` for ``routine``, whatever its arguments.
-
-    It replaces a routine's ``__code__`` (below), so it runs with that routine's module globals:
-    it reaches this module through ``__import__`` and holds the routine's name as a constant.
-    """
-    key = (routine, kind)
-    if key not in _refusing_codes:
-        source = (
-            "def refused(*args, **kwargs):\n"
-            "    raise __import__('rnnbook.course.checks', fromlist=['refusal'])"
-            f".refusal({routine!r}, {kind!r})\n"
-        )
-        namespace: dict = {}
-        exec(compile(source, f"<own_gradients: {routine}>", "exec"), namespace)
-        _refusing_codes[key] = namespace["refused"].__code__
-    return _refusing_codes[key]
-
-
-def _resolve(module: str, attribute: str) -> types.FunctionType | None:
-    """The function ``module.attribute`` (``attribute`` may be ``Class.method``), or None when
-    the module cannot be imported here (torch missing, or ``rnnbook.topics`` out of view)."""
-    try:
-        obj = importlib.import_module(module)
-    except ImportError:
-        return None
-    for part in attribute.split("."):
-        obj = getattr(obj, part)
-    if not isinstance(obj, types.FunctionType):
-        raise TypeError(f"{module}.{attribute} is a {type(obj).__name__}, not a Python function")
-    return obj
-
-
-class _RefusingEngine:
-    """Stands in for torch's C++ autograd engine: ``run_backward`` refuses, the rest passes on."""
-
-    def __init__(self, engine):
-        self._engine = engine
-
-    def run_backward(self, *args, **kwargs):
-        raise refusal("torch's autograd engine", "torch")
-
-    def __getattr__(self, name):
-        return getattr(self._engine, name)
-
-
-def _block_all() -> None:
-    """Swap every routine's code for a refusing one; keep what is needed to put it back."""
-    targets = [
-        (f"{module}.{attribute}", "library", module, attribute)
-        for module, attribute in LIBRARY_GRADIENT_ROUTINES
-    ]
-    targets += [(shown, "torch", module, attr) for shown, module, attr in TORCH_AUTODIFF_ROUTINES]
-    for routine, kind, module, attribute in targets:
-        fn = _resolve(module, attribute)
-        if fn is not None:
-            code = fn.__code__
-            fn.__code__ = _refusing_code(routine, kind)
-            _guard_saved.append((fn, code))
-    try:
-        from torch.autograd.variable import Variable
-    except ImportError:
-        return
-    _guard_engine.append((Variable, Variable._execution_engine))
-    Variable._execution_engine = _RefusingEngine(Variable._execution_engine)
-
-
-def _restore_all() -> None:
-    """Put back every routine's own code and torch's engine (the reverse of :func:`_block_all`)."""
-    while _guard_engine:
-        holder, engine = _guard_engine.pop()
-        holder._execution_engine = engine
-    while _guard_saved:
-        fn, code = _guard_saved.pop()
-        fn.__code__ = code
-
-
-@contextlib.contextmanager
-def own_gradients(label: str = "your function") -> Iterator[None]:
+def own_gradients(label: str = "your function") -> contextlib.AbstractContextManager:
     """For its duration, the library's gradient code and torch's autodiff refuse to run.
 
-    Wrap a student's call in a "derive" exercise with it: a call of any routine of
-    :data:`LIBRARY_GRADIENT_ROUTINES` (``LSTMCell.backward``, ``bptt.sequence_loss_and_grads``,
-    ``gradcheck.numerical_grads``, ``ExpressionGraph.backward``, …) or of
-    :data:`TORCH_AUTODIFF_ROUTINES` (``Tensor.backward``, ``torch.autograd.grad``,
-    ``torch.autograd.functional.*``, ``torch.func.grad``/``vjp``/``jacrev``/``jacfwd``, …)
-    raises CheckFailed naming ``label`` (the student's function) and the routine.
+    Wrap a student's call in a "derive" exercise with it (``call_student(..., derive=True)``):
+    a call of any routine of :data:`LIBRARY_GRADIENT_ROUTINES` (``LSTMCell.backward``,
+    ``bptt.sequence_loss_and_grads``, ``gradcheck.numerical_grads``,
+    ``ExpressionGraph.backward``, …) or of :data:`TORCH_AUTODIFF_ROUTINES` (``Tensor.backward``,
+    ``torch.autograd.grad``, ``torch.autograd.functional.*``, ``torch.func.grad``/``vjp``/
+    ``jacrev``/``jacfwd``, …) raises CheckFailed naming ``label`` (the student's function) and
+    the routine: "lstm_step_backward calls rnnbook.cells.LSTMCell.backward, the library's own
+    gradient code: this exercise asks you to derive the gradients yourself …".
 
     Each routine's ``__code__`` is swapped, not the name that refers to it, so a name the student
     imported earlier (``from torch.autograd import grad``, ``from rnnbook.bptt import
@@ -229,19 +74,14 @@ def own_gradients(label: str = "your function") -> Iterator[None]:
     blocks and restores; the innermost label is the one named. Not thread-safe: the routines are
     blocked for every thread of the process while the body runs.
 
+    The machinery is :func:`rnnbook.course.wire.refusing_gradients`, so that the grader's
+    confined kernel, which runs the student's functions, blocks the same routines: a call made
+    inside this guard asks the kernel to run the student's function inside it too.
+
     It cannot stop a student who copies the library's source text into their answer, or who
     computes the gradient by finite differences of their own.
     """
-    outermost = not _guard_labels
-    _guard_labels.append(label)
-    try:
-        if outermost:
-            _block_all()
-        yield
-    finally:
-        _guard_labels.pop()
-        if outermost:
-            _restore_all()
+    return wire.refusing_gradients(label, CheckFailed)
 
 
 def expect_attempted(value, name: str):
