@@ -60,12 +60,12 @@ CONFIGS = {
     ),
     "lstm": dict(
         n_h=256,
-        embed_dim=32,
+        embed_dim=64,
         dropout=0.5,
-        embed_dropout=0.25,
-        weight_drop=0.5,
+        embed_dropout=0.3,
+        weight_drop=0.6,
         lr=3e-3,
-        weight_decay=0.1,
+        weight_decay=0.3,
         epochs=12,
     ),
     "gru": dict(
