@@ -497,8 +497,8 @@ def _block_all() -> None:
             fn = _resolve(module, attribute)
         except (AttributeError, TypeError):
             if kind == "library":
-                raise  # the library's own list must match the library (tests/test_own_gradients.py)
-            fn = None  # a torch release without this name, or with it in C: the engine still refuses
+                raise  # the library list must match the library (tests/test_own_gradients.py)
+            fn = None  # a torch release without this name: the engine still refuses
         if fn is not None:
             code = fn.__code__
             fn.__code__ = _refusing_code(routine, kind)
