@@ -7,17 +7,8 @@ from rnnbook import bptt, cells, optim
 from rnnbook.course.checks import CheckFailed, NotAttempted
 from rnnbook.course.checks import nb04 as checks
 
-
-@pytest.fixture(autouse=True)
-def _library_gradients_allowed(monkeypatch):
-    """These tests build their right and wrong answers from the library's own gradient routines,
-    which the derive checks refuse inside a student's call (tests/test_own_gradients.py tests
-    that refusal); here the checks' messages about each mistake are under test, so it is off."""
-    import contextlib
-
-    import rnnbook.course.checks as shared
-
-    monkeypatch.setattr(shared, "own_gradients", lambda label="": contextlib.nullcontext())
+# answers built from the library's gradient routines: the guard is tested on its own
+pytestmark = pytest.mark.usefixtures("library_gradients_allowed")
 
 
 def _stub(*args, **kwargs):
