@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from toy_models import NextLetter
 
 from rnnbook import data, fileio
 from rnnbook.checkpoint import (
@@ -302,17 +303,6 @@ def test_lr_factor_and_make_optimizer_refuse():
 
 
 # --------------------------------------------------------------------------- rnnbook.sampling
-
-
-class NextLetter(nn.Module):
-    def __init__(self, vocab_size):
-        super().__init__()
-        self.vocab_size = vocab_size
-        self.dummy = nn.Parameter(torch.zeros(1))
-
-    def forward(self, x, state=None):
-        logits = 5.0 * torch.nn.functional.one_hot((x + 1) % self.vocab_size, self.vocab_size)
-        return logits.float() + 0 * self.dummy, state
 
 
 L5 = torch.tensor([0.0, 3.0, 2.9, -1.0, 1.0])

@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cheats.cheats import EULER_STEP
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RNNBOOK_CHROMIUM", "/usr/bin/chromium")
@@ -430,16 +431,7 @@ def test_lecture_runs_in_jupyterlab(course, path):
 
 
 EXERCISE = "exercises/01_dynamical_systems.ipynb"
-CORRECT = (  # exercise 1 asks for euler_step and the euler_integrate built on it
-    "def euler_step(g, s, t, dt):\n    return s + dt * g(s, t)\n\n"
-    "def euler_integrate(g, s0, t0, t1, dt):\n"
-    "    n = round((t1 - t0) / dt)\n"
-    "    ts = t0 + dt * np.arange(n + 1)\n"
-    "    states = [np.asarray(s0, dtype=float)]\n"
-    "    for t in ts[:-1]:\n"
-    "        states.append(euler_step(g, states[-1], t, dt))\n"
-    "    return ts, np.stack(states)\n"
-)
+CORRECT = EULER_STEP  # exercise 1 asks for euler_step and the euler_integrate built on it
 WRONG = "def euler_step(g, s, t, dt):\n    return s + g(s, t)\n"  # forgot the step size
 HINT = "forgets to multiply the slope by the step size dt"
 

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from torch import nn
+from toy_models import NextLetter
 
 from rnnbook.lm import RNNLM
 from rnnbook.sampling import choose_next, sample
@@ -10,19 +10,6 @@ from rnnbook.text import SequentialBatches, Vocab, tokenize
 from rnnbook.training import train
 
 torch.set_num_threads(1)
-
-
-class NextLetter(nn.Module):
-    """A fixed model: after index i it strongly predicts index i + 1 (mod V)."""
-
-    def __init__(self, vocab_size):
-        super().__init__()
-        self.vocab_size = vocab_size
-        self.dummy = nn.Parameter(torch.zeros(1))
-
-    def forward(self, x, state=None):
-        logits = 5.0 * torch.nn.functional.one_hot((x + 1) % self.vocab_size, self.vocab_size)
-        return logits.float() + 0 * self.dummy, state
 
 
 VOCAB = Vocab(list("abcd"))  # <unk>, a, b, c, d

@@ -328,22 +328,29 @@ def _expect_losses(losses, want_all, sizes, micro_batch, label) -> None:
             )
 
 
+def run_accumulated_step(accumulated_step, seed, B, T, V, n_h, micro_batch, lr, label) -> None:
+    """Call the student's ``accumulated_step`` on a fresh copy of a small model (seeded by
+    ``seed``, ``V`` tokens, ``n_h`` units) and a batch of ``B`` rows of ``T`` tokens with some
+    padding, and compare the step it takes with one SGD step on the whole batch."""
+    x, y = lm_batch(seed, B, T, V)
+    start = small_lm(seed, V, n_h)
+    out = call_student(
+        accumulated_step,
+        copy.deepcopy(start),
+        x.copy(),
+        y.copy(),
+        micro_batch,
+        lr,
+        name="accumulated_step",
+    )
+    expect_accumulated(out, start, x, y, micro_batch, lr, label)
+
+
 def check_accumulated_step(accumulated_step) -> None:
     """Exercise 2: 7 rows in micro-batches of at most 3 (3, 3, 1), padding in some rows."""
     for seed, (B, T, micro) in ((0, (7, 5, 3)), (1, (5, 4, 2))):
-        x, y = lm_batch(seed, B, T, V=6)
-        start = small_lm(seed, 6, 4)
         label = f"accumulated_step(B={B}, micro_batch={micro})"
-        out = call_student(
-            accumulated_step,
-            copy.deepcopy(start),
-            x.copy(),
-            y.copy(),
-            micro,
-            0.5,
-            name="accumulated_step",
-        )
-        expect_accumulated(out, start, x, y, micro, 0.5, label)
+        run_accumulated_step(accumulated_step, seed, B, T, 6, 4, micro, 0.5, label)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ step is one plain SGD step on the whole batch (exercise 2), on sizes and values 
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 
@@ -60,19 +58,8 @@ def hidden_accumulated_step(accumulated_step) -> None:
     T, V, n_h = int(rng.integers(2, 8)), int(rng.integers(4, 10)), int(rng.integers(2, 7))
     lr = float(rng.uniform(0.1, 1.0))
     seed = int(rng.integers(2**31))
-    x, y = checks.lm_batch(seed, B, T, V)
-    start = checks.small_lm(seed, V, n_h)
     label = f"accumulated_step on a new batch (B={B}, T={T}, micro_batch={micro})"
-    out = call_student(
-        accumulated_step,
-        copy.deepcopy(start),
-        x.copy(),
-        y.copy(),
-        micro,
-        lr,
-        name="accumulated_step",
-    )
-    checks.expect_accumulated(out, start, x, y, micro, lr, label)
+    checks.run_accumulated_step(accumulated_step, seed, B, T, V, n_h, micro, lr, label)
 
 
 # ---- exercise 3: steady throughput read off a recorded run -----------------------------------
