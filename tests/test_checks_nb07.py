@@ -170,6 +170,48 @@ def test_recall_check_refuses_untrained_and_misshapen_parameters():
         checks.check_train_recall(lambda *a: {"U": 0})
 
 
+def _remembers_first_symbol(xs, y, n_y, n_h, rng):
+    """An LSTM set by hand that solves the recall task: the input gate opens only when a symbol
+    is shown, the forget and output gates stay open, unit k stores symbol k."""
+    n_x = xs.shape[1]
+    U, b = np.zeros((4 * n_h, n_x)), np.zeros((4 * n_h, 1))
+    i, f, g, o = (slice(k * n_h, (k + 1) * n_h) for k in range(4))
+    U[i, :n_y], b[i] = 20.0, -10.0
+    b[f] = b[o] = 10.0
+    U[g][:n_y, :n_y] = 10.0 * np.eye(n_y)
+    V = np.zeros((n_y, n_h))
+    V[:, :n_y] = 10.0 * np.eye(n_y)
+    return {"U": U, "W": np.zeros((4 * n_h, n_h)), "b": b, "V": V, "c": np.zeros((n_y, 1))}
+
+
+def test_recall_gives_a_second_run_on_new_sequences_only_when_asked():
+    calls = []
+
+    def stalls_once(xs, y, n_y, n_h, rng):
+        calls.append(xs)
+        p = _remembers_first_symbol(xs, y, n_y, n_h, rng)
+        if len(calls) == 1:
+            p["V"][:] = 0.0  # a run that learned nothing: every sequence gets symbol 0
+        return p
+
+    args = {"T": 12, "n_y": 3, "n_h": 12, "seed": 5}
+    assert checks.check_recall(_remembers_first_symbol, **args, attempts=2) == 1.0
+    assert checks.check_recall(stalls_once, **args, attempts=2) == 1.0
+    assert len(calls) == 2 and not np.array_equal(calls[0], calls[1])  # new sequences
+    calls.clear()
+    with pytest.raises(CheckFailed, match=r"sequences is 0\.3\d\d, below 0\.9"):
+        checks.check_recall(stalls_once, **args)  # one run only: no second chance
+    calls.clear()
+
+    def never_learns(*a):
+        calls.append(a)
+        return {**_remembers_first_symbol(*a), "V": np.zeros((3, 12))}
+
+    with pytest.raises(CheckFailed, match=r"is 0\.3\d\d and 0\.3\d\d in 2 runs on new sequences"):
+        checks.check_recall(never_learns, **args, attempts=2)
+    assert len(calls) == 2
+
+
 def test_question_forms_and_answers():
     for check, value in ((checks.check_q4, 45), (checks.check_q5, " B"), (checks.check_q6, 57344)):
         check(value)

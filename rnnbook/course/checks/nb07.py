@@ -453,40 +453,67 @@ def expect_recall_params(params, n_x: int, n_h: int, n_y: int, label: str) -> di
 
 
 def check_recall(
-    train_recall, T: int, n_y: int, n_h: int, seed: int, n_train: int = 512, twice: bool = False
+    train_recall,
+    T: int,
+    n_y: int,
+    n_h: int,
+    seed: int,
+    n_train: int = 512,
+    twice: bool = False,
+    attempts: int = 1,
 ) -> float:
     """Train on ``n_train`` sequences; return the accuracy on 1000 others, or CheckFailed.
 
-    With ``twice``, train again from a generator in the same state: the weights must repeat.
+    With ``attempts=2`` a run that falls short is followed by one more on new sequences drawn
+    from another seed, and the answer passes when either run reaches the threshold: a correct
+    LSTM trained by gradient descent now and then stalls on a plateau where it has learned all
+    symbols but one (measured with the reference solution: 4 runs in 100 at τ = 16, n_y = 4),
+    while a wrong backward pass fails every run. With ``twice``, the first run is repeated from a
+    generator in the same state: the weights must repeat.
     """
-    rng = np.random.default_rng(seed)
-    xs, y = recall_task(n_train, T, n_y, rng)
     label = f"train_recall(τ={T}, n_y={n_y}, n_h={n_h})"
-    params = call_student(
-        train_recall, xs, y, n_y, n_h, np.random.default_rng(seed + 1), name="train_recall"
-    )
-    params = expect_recall_params(params, 2 * n_y, n_h, n_y, label)
-    xv, yv = recall_task(1000, T, n_y, np.random.default_rng(seed + 2))
-    acc = recall_accuracy(params, xv, yv)
-    if acc < ACCURACY_NEEDED:
-        raise CheckFailed(
-            f"{label}: accuracy on 1000 held-out sequences is {acc:.3f}, below "
-            f"{ACCURACY_NEEDED}. The last input says nothing about the target, so a model that "
-            f"has not carried the first symbol through the cell state is at chance, "
-            f"1/n_y = {1 / n_y:.2f}; an LSTM that learned it is right on nearly every sequence"
+    scores = []
+    for attempt in range(attempts):
+        run_seed = seed + 10 * attempt
+        xs, y = recall_task(n_train, T, n_y, np.random.default_rng(run_seed))
+        params = call_student(
+            train_recall, xs, y, n_y, n_h, np.random.default_rng(run_seed + 1), name="train_recall"
         )
-    if twice:
-        again = call_student(
-            train_recall, xs, y, n_y, n_h, np.random.default_rng(seed + 1), name="train_recall"
-        )
-        again = expect_recall_params(again, 2 * n_y, n_h, n_y, label)
-        if any(not np.allclose(params[k], again[k], rtol=1e-10, atol=1e-12) for k in params):
-            raise CheckFailed(
-                f"{label}: two runs from generators in the same state gave different weights: "
-                "draw every random number (initial weights, minibatches) from rng, so that a "
-                "run can be repeated"
+        params = expect_recall_params(params, 2 * n_y, n_h, n_y, label)
+        xv, yv = recall_task(1000, T, n_y, np.random.default_rng(run_seed + 2))
+        scores.append(recall_accuracy(params, xv, yv))
+        if twice and attempt == 0:
+            again = call_student(
+                train_recall,
+                xs,
+                y,
+                n_y,
+                n_h,
+                np.random.default_rng(run_seed + 1),
+                name="train_recall",
             )
-    return acc
+            again = expect_recall_params(again, 2 * n_y, n_h, n_y, label)
+            if any(not np.allclose(params[k], again[k], rtol=1e-10, atol=1e-12) for k in params):
+                raise CheckFailed(
+                    f"{label}: two runs from generators in the same state gave different weights: "
+                    "draw every random number (initial weights, minibatches) from rng, so that a "
+                    "run can be repeated"
+                )
+        if scores[-1] >= ACCURACY_NEEDED:
+            return scores[-1]
+    runs = (
+        f"is {scores[0]:.3f}"
+        if len(scores) == 1
+        else "is "
+        + " and ".join(f"{a:.3f}" for a in scores)
+        + f" in {len(scores)} runs on new sequences"
+    )
+    raise CheckFailed(
+        f"{label}: accuracy on 1000 held-out sequences {runs}, below "
+        f"{ACCURACY_NEEDED}. The last input says nothing about the target, so a model that "
+        f"has not carried the first symbol through the cell state is at chance, "
+        f"1/n_y = {1 / n_y:.2f}; an LSTM that learned it is right on nearly every sequence"
+    )
 
 
 def check_train_recall(train_recall) -> None:

@@ -102,7 +102,8 @@ def hidden_gru_step_backward(gru_step_backward, repeats: int = 2) -> None:
 
 
 def hidden_train_recall(train_recall) -> None:
-    """Fresh sequences (τ from 12 to 16, 3 or 4 symbols), held-out accuracy ≥ 0.9."""
+    """Fresh sequences (τ from 12 to 16, 3 or 4 symbols), held-out accuracy ≥ 0.9 in one of two
+    runs on new sequences (training now and then stalls by bad luck; see checks.check_recall)."""
     rng = fresh_rng()
     checks.check_recall(
         train_recall,
@@ -110,6 +111,7 @@ def hidden_train_recall(train_recall) -> None:
         n_y=int(rng.integers(3, 5)),
         n_h=int(rng.integers(12, 17)),
         seed=int(rng.integers(2**31)),
+        attempts=2,
     )
 
 
