@@ -166,3 +166,20 @@ def test_question_4_windows_shorter_than_the_delay_leave_the_task_unlearned():
     cell = cells.ElmanCell(2, checks.N_H)
     logits, _ = bptt.sequence_forward(cell, trained, xs_test, cell.init_state(500))
     assert (logits.argmax(axis=1)[8:] == ys_test[8:]).mean() < 0.6
+
+
+def test_divergence_is_read_off_the_weights_as_well_as_the_loss():
+    """Unclipped runs end at a chaotic loss that can land below the start; their weights grow."""
+    data_rng = np.random.default_rng(3)
+    theta = checks.initial_theta(data_rng)
+    xs, ys = checks.delay_task(data_rng)
+    free = ref.reference_train_clipped(theta, xs, ys, np.inf)
+    clipped = ref.reference_train_clipped(theta, xs, ys, 1.0)
+    assert checks.diverged(theta, free, xs, ys)[0]
+    assert not checks.diverged(theta, clipped, xs, ys)[0]
+    assert not checks.diverged(theta, theta, xs, ys)[0]  # no step at all
+    assert checks.diverged(theta, {**clipped, "V": clipped["V"] * np.nan}, xs, ys)[0]
+    # weights 4 times as long as the clipped run's, whatever the loss: diverged
+    longer = {k: 4.0 * v for k, v in clipped.items()}
+    blew_up, _, growth = checks.diverged(theta, longer, xs, ys)
+    assert blew_up and growth > checks.GROWTH

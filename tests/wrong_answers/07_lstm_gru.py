@@ -40,9 +40,9 @@ def train_recall(xs, y, n_y, n_h, rng):
     m = {k: 0 * v for k, v in p.items()}
     s = {k: 0 * v for k, v in p.items()}
     for step in range(1, 401):
-        idx = rng.choice(N, 64, replace=False)
+        idx = rng.choice(N, 128, replace=False)
         x, t = xs[:, :, idx], y[idx]
-        h = c = np.zeros((n_h, 64))
+        h = c = np.zeros((n_h, 128))
         states = []
         for x_t in x:
             states.append((h, c))
@@ -50,10 +50,10 @@ def train_recall(xs, y, n_y, n_h, rng):
         o = p["V"] @ h + p["c"]
         e = np.exp(o - o.max(0))
         do = e / e.sum(0)
-        do[t, np.arange(64)] -= 1
-        do /= 64
+        do[t, np.arange(128)] -= 1
+        do /= 128
         g = {"V": do @ h.T, "c": do.sum(1, keepdims=True), "U": 0, "W": 0, "b": 0}
-        dh, dc = p["V"].T @ do, np.zeros((n_h, 64))
+        dh, dc = p["V"].T @ do, np.zeros((n_h, 128))
         for k in reversed(range(T)):
             dh, dc, dU, dW, db = lstm_step_backward(dh, dc, x[k], *states[k], p["U"], p["W"], p["b"])
             g["U"], g["W"], g["b"] = g["U"] + dU, g["W"] + dW, g["b"] + db
@@ -117,8 +117,8 @@ WRONG = {
             r"draw every random number .* from rng",
             _swap(
                 _TRAIN,
-                "idx = rng.choice(N, 64, replace=False)",
-                "idx = np.random.choice(N, 64, replace=False)",
+                "idx = rng.choice(N, 128, replace=False)",
+                "idx = np.random.choice(N, 128, replace=False)",
             ),
         ),
         (
