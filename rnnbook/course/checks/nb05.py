@@ -389,9 +389,8 @@ def delay_accuracy(theta, rng, batch=500, length=30) -> float:
     return float((logits.argmax(axis=1)[DELAY:] == ys[DELAY:]).mean())
 
 
-GROWTH = (
-    3.0  # measured over 40 starts: unclipped runs end 7.6 to ~100 times as long, clipped ≤ 1.35
-)
+# over 40 starts, unclipped runs ended with weights ≥ 7.6 times as long (median 30), clipped ≤ 1.35
+GROWTH = 3.0
 
 
 def diverged(theta, trained, xs, ys) -> tuple[bool, float, float]:
