@@ -7,17 +7,18 @@ runs) and prints, per exercise: its kind, points, hints, the seconds its solutio
 ``tests/wrong_answers/`` test it.
 
 ``--sweep`` grades answers to the build exercises, whose hidden tests train a model on inputs
-drawn fresh at every grading, over many draws. The draws are replayable: the seed of draw i is
-10,000 + i (``rnnbook.course.references.fresh_seed`` is replaced for the run). It uses the test
-suite's harness (``tests/answer_harness.py``): every code cell of the solution notebook runs,
-with the answer put in place of the exercise's answer cell, then the exercise's test cells. It
-counts the draws on which a correct answer (the solution and each alternative in
-``tests/wrong_answers/``) is rejected, and, with ``--wrong``, those on which a wrong answer is
-accepted.
+drawn fresh at every grading, over many draws (``--every``: to every exercise). The draws are
+replayable: ``rnnbook.course.references.fresh_seed`` is replaced for the run, and the seed of
+draw i is ``--first-seed`` + i (default 10,000). It uses the test suite's harness
+(``tests/answer_harness.py``): every code cell of the solution notebook runs, with the answer put
+in place of the exercise's answer cell, then the exercise's test cells. It counts the draws on
+which a correct answer (the solution and each alternative in ``tests/wrong_answers/``) is
+rejected, and, with ``--wrong``, those on which a wrong answer is accepted.
 
     .venv/bin/python benchmarks/bench_exercises.py --table
     .venv/bin/python benchmarks/bench_exercises.py --sweep --draws 100
     .venv/bin/python benchmarks/bench_exercises.py --sweep --draws 40 --wrong --only 07_lstm_gru
+    .venv/bin/python benchmarks/bench_exercises.py --sweep --every --wrong --draws 30
     .venv/bin/python benchmarks/bench_exercises.py --sweep --tiny     (seconds; what CI runs)
 
 Set ``RNNBOOK_DATA_DIR`` where the corpora are local (notebook 06's exercise reads one).
@@ -113,40 +114,47 @@ def table(stems: list[str]) -> None:
     print(f"\n{total} auto-graded exercises, {total_points} points")
 
 
-def sweep(stems: list[str], draws: int, with_wrong: bool) -> None:
+def sweep(
+    stems: list[str], draws: int, with_wrong: bool, every: bool = False, first_seed: int = 10_000
+) -> None:
     import answer_harness
 
     print("| notebook | answer | draws | correct rejected | wrong accepted | seconds |")
     print("|---|---|---:|---:|---:|---:|")
     for stem in stems:
-        gid = TRAINING[stem]
         nb = nbformat.read(ROOT / "solutions" / f"{stem}.ipynb", as_version=4)
-        solution = next(
-            c.source
+        solutions = {
+            c.metadata["nbgrader"]["grade_id"]: c.source
             for c in nb.cells
-            if grading.is_solution_cell(c) and c.metadata["nbgrader"]["grade_id"] == gid
+            if grading.is_solution_cell(c)
+        }
+        for gid in solutions if every else [TRAINING[stem]]:
+            _sweep_one(answer_harness, stem, gid, solutions[gid], draws, with_wrong, first_seed)
+
+
+def _sweep_one(answer_harness, stem, gid, solution, draws, with_wrong, first_seed) -> None:
+    """Grade the solution and the other answers to ``gid`` on each draw; print a row each."""
+    wrong, right = answer_harness.answers(stem)
+    answers = [("solution", solution, False)]
+    answers += [(f"right {i}", code, False) for i, code in enumerate(right.get(gid, []))]
+    if with_wrong:
+        answers += [(f"wrong {i}", code, True) for i, (_, code) in enumerate(wrong.get(gid, []))]
+    for name, code, is_wrong in answers:
+        bad, t0, first = 0, time.perf_counter(), ""
+        for i in range(draws):
+            references.fresh_seed = lambda i=i: first_seed + i
+            passed, message = answer_harness.run(stem, gid, code)
+            if passed == is_wrong:
+                bad += 1
+                first = first or f"draw {i}: {message[:300]}"
+        rejected, accepted = ("–", bad) if is_wrong else (bad, "–")
+        print(
+            f"| {stem} {gid[:-9]} | {name} | {draws} | {rejected} | {accepted} | "
+            f"{time.perf_counter() - t0:.0f} |",
+            flush=True,
         )
-        wrong, right = answer_harness.answers(stem)
-        answers = [("solution", solution, False)]
-        answers += [(f"right {i}", code, False) for i, code in enumerate(right.get(gid, []))]
-        if with_wrong:
-            answers += [(f"wrong {i}", code, True) for i, (_, code) in enumerate(wrong[gid])]
-        for name, code, is_wrong in answers:
-            bad, t0, first = 0, time.perf_counter(), ""
-            for i in range(draws):
-                references.fresh_seed = lambda i=i: 10_000 + i
-                passed, message = answer_harness.run(stem, gid, code)
-                if passed == is_wrong:
-                    bad += 1
-                    first = first or f"draw {i}: {message[:300]}"
-            rejected, accepted = ("–", bad) if is_wrong else (bad, "–")
-            print(
-                f"| {stem} {gid[:-9]} | {name} | {draws} | {rejected} | {accepted} | "
-                f"{time.perf_counter() - t0:.0f} |",
-                flush=True,
-            )
-            if first:
-                print(f"|   | first: {first} | | | | |", flush=True)
+        if first:
+            print(f"|   | first: {first} | | | | |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,16 +164,21 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument("--sweep", action="store_true", help="build exercises over fresh draws")
     parser.add_argument("--draws", type=int, default=100, help="fresh draws per answer")
     parser.add_argument("--wrong", action="store_true", help="sweep the wrong answers too")
+    parser.add_argument(
+        "--every", action="store_true", help="sweep every exercise, not only the build ones"
+    )
+    parser.add_argument("--first-seed", type=int, default=10_000, help="the seed of draw 0")
     parser.add_argument("--only", nargs="+", default=None, metavar="STEM", help="notebooks")
     parser.add_argument("--tiny", action="store_true", help="one draw of 04's build exercise")
     args = parser.parse_args(argv)
     if args.draws < 1:
         parser.error(f"--draws: expected a whole number ≥ 1, got {args.draws}")
     known = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
-    stems = args.only or (sorted(TRAINING) if args.sweep else known)
-    unknown = [s for s in stems if s not in (TRAINING if args.sweep else known)]
+    allowed = sorted(TRAINING) if args.sweep and not args.every else known
+    stems = args.only or allowed
+    unknown = [s for s in stems if s not in allowed]
     if unknown:
-        choices = ", ".join(sorted(TRAINING) if args.sweep else known)
+        choices = ", ".join(allowed)
         parser.error(f"--only: expected some of {choices}; got {', '.join(unknown)}")
     if args.tiny:
         stems, args.draws = ["04_bptt"], 1
@@ -179,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.table:
             table(stems)
         else:
-            sweep(stems, args.draws, args.wrong)
+            sweep(stems, args.draws, args.wrong, args.every, args.first_seed)
     print(f"\nload      {_load_average()} at the end")
     print(f"wall      {time.perf_counter() - t0:.1f} s")
     return 0
