@@ -93,3 +93,34 @@ def test_the_site_needs_no_network(site):
         text = page.read_text()
         remote = re.findall(r"""<(?:script|link)[^>]+(?:src|href)=["'](https?://[^"']+)""", text)
         assert not remote, f"{page.name} loads {remote}"
+
+
+def test_a_failed_execution_is_built_once_more(tmp_path, monkeypatch):
+    """A notebook whose execution failed (a report under reports/) gets one more build."""
+    module = _build_module()
+    calls = []
+
+    def once(out, extra_args):
+        calls.append(out)
+        html = Path(out) / "_build" / "html"
+        html.mkdir(parents=True, exist_ok=True)
+        if len(calls) == 1:  # the first build: one notebook's kernel stopped answering
+            (html / "reports").mkdir()
+            (html / "reports" / "02_computational_graphs.log").write_text("CellTimeoutError")
+        return html
+
+    monkeypatch.setattr(module, "_build_once", once)
+    html = module.build(tmp_path)
+    assert len(calls) == 2 and not (html / "reports").exists()
+    calls.clear()
+
+    def always_fails(out, extra_args):
+        calls.append(out)
+        html = Path(out) / "_build" / "html"
+        (html / "reports").mkdir(parents=True, exist_ok=True)
+        (html / "reports" / "06_language_models.log").write_text("NameError")
+        return html
+
+    monkeypatch.setattr(module, "_build_once", always_fails)
+    html = module.build(tmp_path)  # two builds, then the report stays for the tests to show
+    assert len(calls) == 2 and (html / "reports" / "06_language_models.log").exists()
